@@ -1,0 +1,104 @@
+"""Admin for every chat model. Visitor text is only ever shown escaped."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
+from django.http import HttpRequest
+from django.utils.html import format_html
+
+from chat.models import Agent, CannedResponse, Conversation, Message, Site, Visitor
+from chat.snippets import embed_snippet
+
+
+@admin.register(Site)
+class SiteAdmin(admin.ModelAdmin[Site]):
+    list_display = ["name", "widget_key", "is_active", "created_at"]
+    list_filter = ["is_active"]
+    search_fields = ["name", "widget_key", "allowed_origins"]
+    readonly_fields = ["snippet"]
+    fields = [
+        "name", "widget_key", "is_active", "allowed_origins", "greeting", "accent_color",
+        "offline_message", "identity_secret", "snippet",
+    ]
+
+    @admin.display(description="Embed snippet")
+    def snippet(self, site: Site) -> str:
+        if site.pk is None:
+            return "Save the site to get its snippet."
+        return format_html("<pre style='white-space:pre-wrap'>{}</pre>", embed_snippet(site=site))
+
+
+@admin.register(Visitor)
+class VisitorAdmin(admin.ModelAdmin[Visitor]):
+    list_display = ["label", "site", "email", "is_verified", "first_seen", "last_seen"]
+    list_filter = ["site", "is_verified", ("first_seen", admin.DateFieldListFilter)]
+    search_fields = ["name", "email", "external_id", "id"]
+    readonly_fields = ["id", "first_seen", "last_seen", "open_sockets"]
+
+
+@admin.register(Agent)
+class AgentAdmin(admin.ModelAdmin[Agent]):
+    list_display = ["name", "user", "availability", "last_seen"]
+    list_filter = ["availability", "sites"]
+    search_fields = ["display_name", "user__username", "user__email"]
+    filter_horizontal = ["sites"]
+    list_select_related = ["user"]
+
+
+class MessageInline(admin.TabularInline[Message, Conversation]):
+    model = Message
+    fields = ["created_at", "sender", "agent", "body", "client_id"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    ordering = ["id"]
+
+    def has_add_permission(self, request: HttpRequest, obj: Conversation | None = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Conversation | None = None) -> bool:
+        return False
+
+
+@admin.register(Conversation)
+class ConversationAdmin(admin.ModelAdmin[Conversation]):
+    list_display = ["public_id", "site", "visitor", "status", "assignee", "created_at", "last_message_at", "rating"]
+    list_filter = ["status", "site", "assignee", ("created_at", admin.DateFieldListFilter), "rating"]
+    search_fields = ["public_id", "visitor__name", "visitor__email", "messages__body"]
+    list_select_related = ["site", "visitor", "assignee__user"]
+    readonly_fields = [
+        "public_id", "site", "visitor", "created_at", "waiting_since", "claimed_at", "resolved_at",
+        "last_message_at", "last_message_preview", "visitor_last_read_id", "agent_last_read_id", "rating",
+    ]
+    inlines = [MessageInline]
+    date_hierarchy = "created_at"
+
+    def get_search_results(self, request, queryset, search_term):  # type: ignore[no-untyped-def]
+        results, _ = super().get_search_results(request, queryset, search_term)
+        return results.distinct(), False
+
+
+@admin.register(CannedResponse)
+class CannedResponseAdmin(admin.ModelAdmin[CannedResponse]):
+    list_display = ["shortcut", "site", "text"]
+    list_filter = ["site"]
+    search_fields = ["shortcut", "text"]
+
+
+class AgentInline(admin.StackedInline[Agent, object]):
+    model = Agent
+    can_delete = True
+    filter_horizontal = ["sites"]
+    fields = ["display_name", "sites", "availability"]
+    verbose_name_plural = "Agent profile"
+
+
+User = get_user_model()
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class ChatUserAdmin(UserAdmin):  # type: ignore[type-arg]
+    inlines = [AgentInline]

@@ -1,0 +1,172 @@
+"""Agent sockets, session-authenticated, speaking HTML fragments for the htmx ws extension.
+
+- ``ws/chat/agent/<conversation_id>/``: one conversation's transcript and its actions.
+- ``ws/chat/inbox/``: the dashboard's live lists (waiting pool, my conversations).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, ClassVar
+
+from channels.db import database_sync_to_async
+from django.conf import settings
+
+from chat import groups, panels, selectors, services
+from chat.consumers.base import CLOSE_FORBIDDEN, CLOSE_NOT_FOUND, CLOSE_UNAUTHORIZED, ChatSocket
+from chat.models import Agent, Conversation, Message
+from chat.services import ChatError
+
+
+class AgentSocket(ChatSocket):
+    """Refuses anyone but an active agent from an allowed origin, before sending anything."""
+
+    agent: Agent | None = None
+
+    async def authorise(self) -> Agent | None:
+        if not self.scope.get("origin_allowed", False):
+            await self.refuse(CLOSE_FORBIDDEN)
+            return None
+        agent = await database_sync_to_async(selectors.agent_for_user)(user=self.scope.get("user"))
+        if agent is None:
+            await self.refuse(CLOSE_UNAUTHORIZED)
+            return None
+        self.agent = agent
+        return agent
+
+    async def send_error(self, code: str, message: str) -> None:
+        await self.send(text_data=panels.render_flash(code=code, message=message))
+
+    async def agent_html(self, event: dict[str, Any]) -> None:
+        if event.get("skip") == self.channel_name:
+            return
+        await self.send(text_data=event["html"])
+
+
+class InboxConsumer(AgentSocket):
+    handlers: ClassVar[dict[str, str]] = {"availability": "on_availability"}
+
+    async def connect(self) -> None:
+        agent = await self.authorise()
+        if agent is None:
+            return
+        await self.accept()
+        site_ids = await database_sync_to_async(selectors.agent_site_ids)(agent=agent)
+        await self.join(
+            *(groups.site_pool_group(site_id) for site_id in site_ids),
+            groups.agent_group(agent.pk),
+            groups.agent_control_group(agent.pk),
+        )
+        # Joined first, then drawn: a change in between arrives after the fresh copy.
+        await self.send(text_data=await database_sync_to_async(panels.render_inbox_panels)(agent=agent))
+
+    async def on_availability(self, content: dict[str, Any]) -> None:
+        assert self.agent is not None
+        await database_sync_to_async(services.agent_availability_set)(
+            agent=self.agent, availability=content.get("availability")
+        )
+
+
+class AgentConversationConsumer(AgentSocket):
+    handlers: ClassVar[dict[str, str]] = {
+        "reply": "on_reply",
+        "note": "on_note",
+        "typing": "on_typing",
+        "claim": "on_claim",
+        "resolve": "on_resolve",
+        "reopen": "on_reopen",
+        "transfer": "on_transfer",
+        "read": "on_read",
+    }
+
+    async def connect(self) -> None:
+        self.last_sent_id = 0
+        self.last_typing = 0.0
+        agent = await self.authorise()
+        if agent is None:
+            return
+        public_id = self.scope["url_route"]["kwargs"]["conversation_id"]
+        conversation = await database_sync_to_async(selectors.conversation_for_agent)(
+            agent=agent, public_id=public_id
+        )
+        if conversation is None:
+            await self.refuse(CLOSE_NOT_FOUND)
+            return
+        self.conversation: Conversation = conversation
+        await self.accept()
+        await self.join(
+            groups.conversation_agents_group(conversation.pk), groups.agent_control_group(agent.pk)
+        )
+        html, self.last_sent_id = await database_sync_to_async(panels.render_conversation_panels)(
+            agent=agent, conversation=conversation
+        )
+        await self.send(text_data=html)
+        await database_sync_to_async(services.agent_mark_read)(conversation=conversation, agent=agent)
+
+    async def agent_html(self, event: dict[str, Any]) -> None:
+        message_id = event.get("message_id")
+        if message_id is not None:
+            if message_id <= self.last_sent_id:
+                return
+            self.last_sent_id = message_id
+        await super().agent_html(event)
+
+    async def _post(self, sender: str, content: dict[str, Any]) -> None:
+        assert self.agent is not None
+        await database_sync_to_async(services.message_post)(
+            conversation_id=self.conversation.pk,
+            sender=sender,
+            body=content.get("body"),
+            client_id=content.get("client_id", ""),
+            agent=self.agent,
+        )
+        # Stored (or a retry of a stored one): hand this socket a fresh, empty form.
+        await self.send(
+            text_data=await database_sync_to_async(panels.render_composer)(
+                agent=self.agent, conversation=self.conversation
+            )
+        )
+
+    async def on_reply(self, content: dict[str, Any]) -> None:
+        await self._post(Message.Sender.AGENT, content)
+
+    async def on_note(self, content: dict[str, Any]) -> None:
+        await self._post(Message.Sender.NOTE, content)
+
+    async def on_typing(self, content: dict[str, Any]) -> None:
+        now = time.monotonic()
+        if now - self.last_typing < settings.CHAT_TYPING_MIN_INTERVAL:
+            return
+        self.last_typing = now
+        await database_sync_to_async(services.typing_notify)(
+            conversation=self.conversation, sender=Message.Sender.AGENT, agent=self.agent, skip=self.channel_name
+        )
+
+    async def on_claim(self, content: dict[str, Any]) -> None:
+        assert self.agent is not None
+        await database_sync_to_async(services.conversation_claim)(conversation_id=self.conversation.pk, agent=self.agent)
+
+    async def on_resolve(self, content: dict[str, Any]) -> None:
+        assert self.agent is not None
+        await database_sync_to_async(services.conversation_resolve)(
+            conversation_id=self.conversation.pk, agent=self.agent
+        )
+
+    async def on_reopen(self, content: dict[str, Any]) -> None:
+        assert self.agent is not None
+        await database_sync_to_async(services.conversation_reopen)(
+            conversation_id=self.conversation.pk, agent=self.agent
+        )
+
+    async def on_transfer(self, content: dict[str, Any]) -> None:
+        assert self.agent is not None
+        await database_sync_to_async(services.conversation_transfer)(
+            conversation_id=self.conversation.pk, agent=self.agent, to_agent_id=content.get("agent_id")
+        )
+
+    async def on_read(self, content: dict[str, Any]) -> None:
+        assert self.agent is not None
+        await database_sync_to_async(services.agent_mark_read)(conversation=self.conversation, agent=self.agent)
+
+
+__all__ = ["AgentConversationConsumer", "ChatError", "InboxConsumer"]

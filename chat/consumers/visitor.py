@@ -1,0 +1,278 @@
+"""The visitor's socket: ``ws/chat/visitor/<conversation_id>/`` (JSON frames).
+
+See docs/protocol.md. A new conversation id may be opened by anyone (the seed tutorial's
+client does exactly that); an existing one only with its visitor's token, presented in
+the first frame so it stays out of access logs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from typing import Any, ClassVar
+from urllib.parse import parse_qs
+
+from channels.db import database_sync_to_async
+from django.conf import settings
+
+from chat import groups, selectors, services
+from chat.consumers.base import (
+    CLOSE_BAD_REQUEST,
+    CLOSE_FORBIDDEN,
+    CLOSE_NOT_FOUND,
+    CLOSE_UNAUTHORIZED,
+    ChatSocket,
+)
+from chat.events import message_payload, status_payload
+from chat.models import Conversation, Message, Site, Visitor
+from chat.security import scope_origin
+from chat.services import ChatError
+from chat.tokens import visitor_token_issue, visitor_token_verify
+
+
+@database_sync_to_async
+def _load_site(key: str) -> Site | None:
+    return selectors.site_by_widget_key(key=key)
+
+
+@database_sync_to_async
+def _load_conversation(public_id: str) -> Conversation | None:
+    return (
+        Conversation.objects.filter(public_id=public_id)
+        .select_related("visitor", "site", "assignee__user")
+        .first()
+    )
+
+
+@database_sync_to_async
+def _load_visitor(visitor_id: uuid.UUID, site: Site) -> Visitor | None:
+    return Visitor.objects.filter(pk=visitor_id, site=site).select_related("site").first()
+
+
+@database_sync_to_async
+def _backlog(conversation_id: int, after_id: int) -> list[dict[str, Any]]:
+    rows = selectors.messages_after(conversation_id=conversation_id, after_id=after_id, include_notes=False)
+    return [message_payload(m) for m in rows]
+
+
+@database_sync_to_async
+def _status(conversation_id: int) -> tuple[dict[str, Any], bool]:
+    conversation = Conversation.objects.select_related("assignee__user").get(pk=conversation_id)
+    return status_payload(conversation), selectors.site_has_online_agent(site_id=conversation.site_id)
+
+
+class VisitorConsumer(ChatSocket):
+    handlers: ClassVar[dict[str, str]] = {
+        "hello": "on_hello",
+        "chat.message": "on_message",
+        "typing": "on_typing",
+        "identify": "on_identify",
+        "read": "on_read",
+        "rate": "on_rate",
+    }
+
+    async def connect(self) -> None:
+        self.public_id: str = self.scope["url_route"]["kwargs"]["conversation_id"]
+        self.site: Site | None = None
+        self.visitor: Visitor | None = None
+        self.conversation: Conversation | None = None
+        self.attached = False
+        self.last_sent_id = 0
+        self.last_typing = 0.0
+        self.context: dict[str, str] = {}
+        self.auth_timer: asyncio.Task[None] | None = None
+        try:
+            services.check_public_id(self.public_id)
+        except ChatError:
+            await self.refuse(CLOSE_BAD_REQUEST)
+            return
+        query = parse_qs(self.scope.get("query_string", b"").decode("latin1"))
+        key = (query.get("site") or [settings.CHAT_DEFAULT_SITE])[0]
+        self.site = await _load_site(key)
+        if self.site is None:
+            await self.refuse(CLOSE_NOT_FOUND)
+            return
+        if not selectors.site_origin_allowed(site=self.site, origin=scope_origin(self.scope)):
+            await self.refuse(CLOSE_FORBIDDEN)
+            return
+        await self.accept()
+        self.conversation = await _load_conversation(self.public_id)
+        if self.conversation is not None:
+            self.auth_timer = asyncio.create_task(self._expect_hello())
+
+    async def _expect_hello(self) -> None:
+        await asyncio.sleep(settings.CHAT_AUTH_TIMEOUT_SECONDS)
+        if not self.attached and not self.closed:
+            await self.send_error("auth_required", "This conversation needs its visitor token.")
+            await self.close(code=CLOSE_UNAUTHORIZED)
+
+    async def disconnect(self, code: int) -> None:
+        if self.auth_timer is not None:
+            self.auth_timer.cancel()
+        if self.attached and self.visitor is not None and self.conversation is not None:
+            await database_sync_to_async(services.visitor_presence)(
+                visitor_id=self.visitor.pk, conversation_id=self.conversation.pk, delta=-1
+            )
+        await super().disconnect(code)
+
+    async def send_error(self, code: str, message: str) -> None:
+        await self.send_json({"type": "error", "code": code, "message": message})
+
+    async def deny(self, code: str, message: str, close_code: int) -> None:
+        await self.send_error(code, message)
+        await self.close(code=close_code)
+        self.closed = True
+
+    # --- inbound ----------------------------------------------------------------------
+
+    async def on_hello(self, content: dict[str, Any]) -> None:
+        assert self.site is not None
+        if self.attached:
+            raise ChatError("already_attached", "This socket has already said hello.")
+        last_seen = content.get("last_seen_id", 0)
+        if not isinstance(last_seen, int) or isinstance(last_seen, bool) or last_seen < 0:
+            raise ChatError("invalid", "last_seen_id must be a message id.")
+        self.last_sent_id = last_seen
+        self.context = services.check_visitor_context(content)
+        token = content.get("token")
+        if token:
+            visitor_id = visitor_token_verify(token=str(token), site_id=self.site.pk)
+            self.visitor = await _load_visitor(visitor_id, self.site) if visitor_id else None
+            if self.visitor is None:
+                if self.conversation is not None:
+                    await self.deny("invalid_token", "That visitor token is not valid here.", CLOSE_FORBIDDEN)
+                    return
+                raise ChatError("invalid_token", "That visitor token is not valid here; starting afresh.")
+        if self.conversation is not None:
+            if self.visitor is None or self.conversation.visitor_id != self.visitor.pk:
+                await self.deny("forbidden", "This conversation belongs to someone else.", CLOSE_FORBIDDEN)
+                return
+        if self.visitor is not None and self.context:
+            await database_sync_to_async(services.visitor_context_update)(visitor=self.visitor, context=self.context)
+        if self.conversation is not None:
+            await self.attach(self.conversation)
+        else:
+            online = await database_sync_to_async(selectors.site_has_online_agent)(site_id=self.site.pk)
+            await self.send_json({"type": "session", "conversation_id": self.public_id, "agents_online": online,
+                                  "token": await self.token(), "status": None})
+
+    async def on_message(self, content: dict[str, Any]) -> None:
+        await self.ensure_conversation()
+        if not self.attached:
+            return
+        assert self.conversation is not None
+        result = await database_sync_to_async(services.message_post)(
+            conversation_id=self.conversation.pk,
+            sender=Message.Sender.VISITOR,
+            body=content.get("message"),
+            client_id=content.get("client_id", ""),
+        )
+        if not result.created:
+            # A retry: the sender gets the stored original back, nobody else hears of it.
+            await self.send_json(message_payload(result.message))
+
+    async def on_typing(self, content: dict[str, Any]) -> None:
+        if not self.attached or self.conversation is None:
+            return
+        now = time.monotonic()
+        if now - self.last_typing < settings.CHAT_TYPING_MIN_INTERVAL:
+            return
+        self.last_typing = now
+        await database_sync_to_async(services.typing_notify)(
+            conversation=self.conversation, sender=Message.Sender.VISITOR, agent=None, skip=self.channel_name
+        )
+
+    async def on_identify(self, content: dict[str, Any]) -> None:
+        assert self.site is not None
+        if self.conversation is not None and not self.attached:
+            raise ChatError("auth_required", "Say hello with your visitor token first.")
+        if self.visitor is None:
+            self.visitor = await database_sync_to_async(services.visitor_create)(site=self.site, context=self.context)
+        self.visitor = await database_sync_to_async(services.visitor_identify)(
+            conversation_id=self.conversation.pk if self.attached and self.conversation else None,
+            visitor=self.visitor,
+            payload=content,
+        )
+        await self.send_json({"type": "identified", "name": self.visitor.name, "email": self.visitor.email,
+                              "verified": self.visitor.is_verified,
+                              "token": await self.token()})
+
+    async def on_read(self, content: dict[str, Any]) -> None:
+        if not self.attached or self.conversation is None:
+            raise ChatError("no_conversation", "Nothing to mark read yet.")
+        await database_sync_to_async(services.visitor_mark_read)(
+            conversation_id=self.conversation.pk, last_seen_id=content.get("last_seen_id")
+        )
+
+    async def on_rate(self, content: dict[str, Any]) -> None:
+        if not self.attached or self.conversation is None:
+            raise ChatError("no_conversation", "Nothing to rate yet.")
+        await database_sync_to_async(services.conversation_rate)(
+            conversation_id=self.conversation.pk, rating=content.get("rating")
+        )
+
+    # --- attaching ----------------------------------------------------------------------
+
+    async def token(self) -> str | None:
+        if self.visitor is None or self.site is None:
+            return None
+        return visitor_token_issue(site_id=self.site.pk, visitor_id=self.visitor.pk)
+
+    async def ensure_conversation(self) -> None:
+        """Attach to this socket's conversation, creating it on a visitor's first message."""
+        if self.attached:
+            return
+        assert self.site is not None
+        if self.conversation is not None:
+            await self.deny("auth_required", "This conversation needs its visitor token.", CLOSE_UNAUTHORIZED)
+            return
+        client = self.scope.get("client") or ("unknown", 0)
+        try:
+            conversation = await database_sync_to_async(services.conversation_start)(
+                site=self.site, public_id=self.public_id, visitor=self.visitor, context=self.context, ip=str(client[0])
+            )
+        except ChatError as exc:
+            if exc.code == "conversation_taken":
+                await self.deny(exc.code, exc.message, CLOSE_FORBIDDEN)
+                return
+            raise
+        self.visitor = conversation.visitor
+        await self.attach(conversation)
+
+    async def attach(self, conversation: Conversation) -> None:
+        """Join the conversation's groups, then send its state and everything unseen.
+
+        Joining first and skipping live frames whose id was already sent means nothing
+        falls between the backlog query and the live stream, and nothing arrives twice.
+        """
+        assert self.visitor is not None
+        if self.auth_timer is not None:
+            self.auth_timer.cancel()
+        self.conversation = conversation
+        self.attached = True
+        await self.join(
+            groups.conversation_visitor_group(conversation.pk), groups.site_visitors_group(conversation.site_id)
+        )
+        await database_sync_to_async(services.visitor_presence)(
+            visitor_id=self.visitor.pk, conversation_id=conversation.pk, delta=1
+        )
+        status, online = await _status(conversation.pk)
+        await self.send_json({"type": "session", "conversation_id": conversation.public_id, "agents_online": online,
+                              "token": await self.token(), "status": status["status"]})
+        await self.send_json(status)
+        for payload in await _backlog(conversation.pk, self.last_sent_id):
+            await self.send_json(payload)
+            self.last_sent_id = payload["id"]
+
+    # --- group handlers -------------------------------------------------------------
+
+    async def visitor_frame(self, event: dict[str, Any]) -> None:
+        if event.get("skip") == self.channel_name:
+            return
+        message_id = event.get("message_id")
+        if message_id is not None:
+            if message_id <= self.last_sent_id:
+                return
+            self.last_sent_id = message_id
+        await self.send_json(event["payload"])

@@ -1,0 +1,42 @@
+"""DOM ids shared by the page views and the broadcasts that update them."""
+
+from __future__ import annotations
+
+POOL_LIST = "pool-list"
+MINE_LIST = "mine-list"
+
+
+def pool_row_id(conversation_id: int) -> str:
+    return f"pool-c{conversation_id}"
+
+
+def mine_row_id(conversation_id: int) -> str:
+    return f"mine-c{conversation_id}"
+
+
+def pool_count_id(site_id: int) -> str:
+    return f"pool-count-s{site_id}"
+
+
+def transcript_list_id(conversation_id: int) -> str:
+    return f"transcript-c{conversation_id}"
+
+
+def message_id(message_pk: int) -> str:
+    return f"m-{message_pk}"
+
+
+def header_id(conversation_id: int) -> str:
+    return f"header-c{conversation_id}"
+
+
+def visitor_panel_id(conversation_id: int) -> str:
+    return f"visitor-c{conversation_id}"
+
+
+def typing_id(conversation_id: int) -> str:
+    return f"typing-c{conversation_id}"
+
+
+def seen_id(conversation_id: int) -> str:
+    return f"seen-c{conversation_id}"

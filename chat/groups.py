@@ -1,0 +1,36 @@
+"""Channel-layer group names: the one answer to "who hears about this?".
+
+Names are ASCII letters, digits and hyphens, as channels requires.
+"""
+
+from __future__ import annotations
+
+
+def conversation_visitor_group(conversation_id: int) -> str:
+    """The visitor's sockets on one conversation: JSON frames."""
+    return f"conv-{conversation_id}-visitor"
+
+
+def conversation_agents_group(conversation_id: int) -> str:
+    """Agents watching one conversation's transcript: HTML fragments."""
+    return f"conv-{conversation_id}-agents"
+
+
+def site_pool_group(site_id: int) -> str:
+    """Inbox sockets of every agent serving a site: waiting-pool fragments."""
+    return f"site-{site_id}-pool"
+
+
+def site_visitors_group(site_id: int) -> str:
+    """Every attached visitor socket of a site: agent availability changes."""
+    return f"site-{site_id}-visitors"
+
+
+def agent_group(agent_id: int) -> str:
+    """The inbox sockets of one agent: their own conversations, their availability."""
+    return f"agent-{agent_id}"
+
+
+def agent_control_group(agent_id: int) -> str:
+    """Every socket of one agent, of any kind: told to close on sign-out or deactivation."""
+    return f"agent-{agent_id}-control"

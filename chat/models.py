@@ -1,0 +1,242 @@
+"""The chat domain: sites that embed the widget, their visitors, agents, conversations."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from typing import Literal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import Q
+
+ConversationStatusValue = Literal["waiting", "open", "resolved"]
+SenderValue = Literal["visitor", "agent", "system", "note"]
+
+conversation_public_id_validator = RegexValidator(
+    r"^[A-Za-z0-9_-]{8,64}$", "8 to 64 letters, digits, '-' or '_'."
+)
+
+
+def new_widget_key() -> str:
+    return secrets.token_urlsafe(12)
+
+
+def new_identity_secret() -> str:
+    return secrets.token_urlsafe(32)
+
+
+class Site(models.Model):
+    name = models.CharField(max_length=100)
+    widget_key = models.SlugField(
+        max_length=64,
+        unique=True,
+        default=new_widget_key,
+        help_text="Public key the embed snippet names in data-site.",
+    )
+    allowed_origins = models.TextField(
+        blank=True,
+        help_text="Origins allowed to embed the widget, one per line "
+        "(e.g. https://shop.example.com). Empty: browsers are refused.",
+    )
+    greeting = models.CharField(max_length=200, default="Hi! How can we help?")
+    accent_color = models.CharField(
+        max_length=7,
+        default="#4f46e5",
+        validators=[RegexValidator(r"^#[0-9a-fA-F]{6}$", "A colour like #4f46e5.")],
+    )
+    offline_message = models.CharField(
+        max_length=300,
+        default="We're away right now. Leave your email and we'll reply there.",
+    )
+    identity_secret = models.CharField(
+        max_length=128,
+        default=new_identity_secret,
+        help_text="Shared with the site's server to sign user ids (HMAC-SHA256) for identify.",
+    )
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def origin_list(self) -> list[str]:
+        return [line.strip().rstrip("/") for line in self.allowed_origins.splitlines() if line.strip()]
+
+
+class Visitor(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="visitors")
+    name = models.CharField(max_length=100, blank=True)
+    email = models.EmailField(blank=True)
+    # Set by a verified identify (HMAC of the site owner's user id): the same person on
+    # another device maps to this row.
+    external_id = models.CharField(max_length=128, blank=True)
+    is_verified = models.BooleanField(default=False)
+    first_seen = models.DateTimeField(auto_now_add=True)
+    last_seen = models.DateTimeField(auto_now_add=True)
+    open_sockets = models.PositiveIntegerField(default=0)
+    user_agent = models.CharField(max_length=400, blank=True)
+    page_url = models.URLField(max_length=1000, blank=True)
+    referrer = models.URLField(max_length=1000, blank=True)
+    language = models.CharField(max_length=35, blank=True)
+    time_zone = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["site", "external_id"],
+                condition=~Q(external_id=""),
+                name="visitor_unique_external_id_per_site",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def label(self) -> str:
+        """A readable name: the one given, else the email, else a stable anonymous label."""
+        return self.name or self.email or f"Visitor {str(self.id)[:6]}"
+
+    @property
+    def is_online(self) -> bool:
+        return self.open_sockets > 0
+
+
+class Agent(models.Model):
+    class Availability(models.TextChoices):
+        ONLINE = "online", "Online"
+        AWAY = "away", "Away"
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="agent"
+    )
+    display_name = models.CharField(max_length=100, blank=True)
+    sites = models.ManyToManyField(Site, related_name="agents", blank=True)
+    availability = models.CharField(
+        max_length=10, choices=Availability.choices, default=Availability.AWAY
+    )
+    last_seen = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def name(self) -> str:
+        return self.display_name or self.user.get_full_name() or self.user.get_username()
+
+
+class Conversation(models.Model):
+    class Status(models.TextChoices):
+        WAITING = "waiting", "Waiting"
+        OPEN = "open", "Open"
+        RESOLVED = "resolved", "Resolved"
+
+    public_id = models.CharField(
+        max_length=64, unique=True, validators=[conversation_public_id_validator]
+    )
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="conversations")
+    visitor = models.ForeignKey(Visitor, on_delete=models.CASCADE, related_name="conversations")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.WAITING)
+    assignee = models.ForeignKey(
+        Agent,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="conversations",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    # When the conversation (re)entered the pool: the pool is ordered by it.
+    waiting_since = models.DateTimeField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    last_message_at = models.DateTimeField(null=True, blank=True)
+    last_message_preview = models.CharField(max_length=140, blank=True)
+    visitor_last_read_id = models.BigIntegerField(default=0)
+    agent_last_read_id = models.BigIntegerField(default=0)
+    rating = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["site", "status", "waiting_since"], name="conv_pool_idx"),
+            models.Index(fields=["assignee", "status", "last_message_at"], name="conv_agent_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(rating__isnull=True) | Q(rating__gte=1, rating__lte=5),
+                name="conversation_rating_1_to_5",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="open") | Q(assignee__isnull=False),
+                name="conversation_open_has_assignee",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.public_id
+
+
+class Message(models.Model):
+    """One line of a transcript. The primary key is monotonic and orders a conversation."""
+
+    class Sender(models.TextChoices):
+        VISITOR = "visitor", "Visitor"
+        AGENT = "agent", "Agent"
+        SYSTEM = "system", "System"
+        NOTE = "note", "Internal note"
+
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="messages"
+    )
+    sender = models.CharField(max_length=10, choices=Sender.choices)
+    agent = models.ForeignKey(
+        Agent, on_delete=models.SET_NULL, null=True, blank=True, related_name="messages"
+    )
+    body = models.TextField(max_length=settings.CHAT_MESSAGE_MAX_LENGTH)
+    # Chosen by the sending client so that a retried send is stored once.
+    client_id = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["conversation", "id"], name="message_after_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["conversation", "client_id"],
+                condition=~Q(client_id=""),
+                name="message_unique_client_id",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sender}: {self.body[:40]}"
+
+
+class CannedResponse(models.Model):
+    shortcut = models.SlugField(max_length=40)
+    text = models.TextField(max_length=settings.CHAT_MESSAGE_MAX_LENGTH)
+    site = models.ForeignKey(
+        Site,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="canned_responses",
+        help_text="Empty: available on every site.",
+    )
+
+    class Meta:
+        ordering = ["shortcut"]
+        constraints = [
+            models.UniqueConstraint(fields=["site", "shortcut"], name="canned_unique_per_site")
+        ]
+
+    def __str__(self) -> str:
+        return f"/{self.shortcut}"

@@ -1,0 +1,71 @@
+"""The dashboard's live panels: one context builder each, shared by the page views and
+by the sockets that resend every panel on (re)connect."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.template.loader import render_to_string
+
+from chat import selectors
+from chat.events import CONVERSATION, INBOX, header_context
+from chat.models import Agent, Conversation
+
+
+def inbox_context(*, agent: Agent) -> dict[str, Any]:
+    """Pool (windowed to the longest waiting), counts and the agent's own conversations."""
+    site_ids = selectors.agent_site_ids(agent=agent)
+    return {
+        "agent": agent,
+        "pool": list(selectors.waiting_conversations(site_ids=site_ids)[: selectors.POOL_WINDOW]),
+        "pool_counts": selectors.waiting_counts(site_ids=site_ids),
+        "pool_window": selectors.POOL_WINDOW,
+        "mine": list(selectors.agent_open_conversations(agent=agent)),
+    }
+
+
+def conversation_context(*, agent: Agent, conversation: Conversation) -> dict[str, Any]:
+    return {
+        **header_context(conversation),
+        "agent": agent,
+        "visitor": conversation.visitor,
+        "messages": selectors.transcript_tail(conversation_id=conversation.pk),
+        "other_conversations": list(
+            selectors.visitor_other_conversations(visitor=conversation.visitor, exclude_id=conversation.pk)
+        ),
+        "canned": list(selectors.canned_responses(site_ids=[conversation.site_id])),
+        "client_id": uuid.uuid4().hex,
+    }
+
+
+def render_inbox_panels(*, agent: Agent) -> str:
+    context = {**inbox_context(agent=agent), "oob": "true"}
+    return render_to_string(f"{INBOX}#pool_panel", context) + render_to_string(f"{INBOX}#mine_panel", context)
+
+
+def render_conversation_panels(*, agent: Agent, conversation: Conversation) -> tuple[str, int]:
+    """Every panel of an open conversation, and the id of the last message drawn."""
+    context = {**conversation_context(agent=agent, conversation=conversation), "oob": "true"}
+    html = "".join(
+        render_to_string(f"{CONVERSATION}#{name}", context)
+        for name in ("transcript_panel", "header", "visitor_panel", "composer")
+    )
+    messages = context["messages"]
+    return html, messages[-1].pk if messages else 0
+
+
+def render_composer(*, agent: Agent, conversation: Conversation) -> str:
+    """A fresh, empty reply form (new client id) after a reply was stored."""
+    context = {
+        "agent": agent,
+        "conversation": conversation,
+        "canned": list(selectors.canned_responses(site_ids=[conversation.site_id])),
+        "client_id": uuid.uuid4().hex,
+        "oob": "true",
+    }
+    return render_to_string(f"{CONVERSATION}#composer", context)
+
+
+def render_flash(*, code: str, message: str) -> str:
+    return render_to_string("dashboard/base.html#flash", {"code": code, "message": message, "oob": "true"})

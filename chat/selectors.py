@@ -1,0 +1,144 @@
+"""Reads that more than one caller needs. The waiting pool is always a query."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+
+from chat.models import Agent, CannedResponse, Conversation, Message, Site, Visitor
+
+POOL_WINDOW = 100
+TRANSCRIPT_WINDOW = 300
+
+
+def site_by_widget_key(*, key: str) -> Site | None:
+    return Site.objects.filter(widget_key=key, is_active=True).first()
+
+
+def site_origin_allowed(*, site: Site, origin: str | None) -> bool:
+    """Browsers always send Origin; a client without one (a script) is not a browser."""
+    if origin is None:
+        return True
+    return origin.rstrip("/") in site.origin_list
+
+
+def agent_for_user(*, user: object) -> Agent | None:
+    if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
+        return None
+    return Agent.objects.filter(user=user).select_related("user").first()
+
+
+def agent_site_ids(*, agent: Agent) -> list[int]:
+    return list(agent.sites.filter(is_active=True).values_list("id", flat=True))
+
+
+def waiting_conversations(*, site_ids: Iterable[int]) -> QuerySet[Conversation]:
+    """The pool: waiting conversations of these sites, longest waiting first."""
+    return (
+        Conversation.objects.filter(site_id__in=list(site_ids), status=Conversation.Status.WAITING)
+        .select_related("visitor", "site")
+        .order_by("waiting_since", "id")
+    )
+
+
+def waiting_counts(*, site_ids: Iterable[int]) -> dict[int, int]:
+    ids = list(site_ids)
+    rows = (
+        Conversation.objects.filter(site_id__in=ids, status=Conversation.Status.WAITING)
+        .values("site_id")
+        .annotate(n=Count("id"))
+    )
+    counts = dict.fromkeys(ids, 0)
+    counts.update({row["site_id"]: row["n"] for row in rows})
+    return counts
+
+
+def with_agent_unread(qs: QuerySet[Conversation]) -> QuerySet[Conversation]:
+    """Annotate ``unread``: visitor messages after the agents' read marker."""
+    unread = (
+        Message.objects.filter(
+            conversation=OuterRef("pk"),
+            sender=Message.Sender.VISITOR,
+            id__gt=OuterRef("agent_last_read_id"),
+        )
+        .order_by()
+        .values("conversation")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    return qs.annotate(unread=Coalesce(Subquery(unread), 0))
+
+
+def agent_open_conversations(*, agent: Agent) -> QuerySet[Conversation]:
+    """The agent's own open conversations, most recently active first."""
+    qs = (
+        Conversation.objects.filter(assignee=agent, status=Conversation.Status.OPEN)
+        .select_related("visitor", "site")
+        .order_by("-last_message_at", "-id")
+    )
+    return with_agent_unread(qs)
+
+
+def conversation_for_agent(*, agent: Agent, public_id: str) -> Conversation | None:
+    """A conversation of one of the agent's sites, or None."""
+    return (
+        Conversation.objects.filter(public_id=public_id, site__agents=agent)
+        .select_related("visitor", "site", "assignee__user")
+        .first()
+    )
+
+
+def messages_after(
+    *, conversation_id: int, after_id: int, include_notes: bool, limit: int = TRANSCRIPT_WINDOW
+) -> list[Message]:
+    """Messages of a conversation after ``after_id``, in order."""
+    qs = Message.objects.filter(conversation_id=conversation_id, id__gt=after_id)
+    if not include_notes:
+        qs = qs.exclude(sender=Message.Sender.NOTE)
+    return list(qs.select_related("agent__user").order_by("id")[:limit])
+
+
+def transcript_tail(*, conversation_id: int, limit: int = TRANSCRIPT_WINDOW) -> list[Message]:
+    """The last ``limit`` messages (notes included) in order, for the agent view."""
+    rows = list(
+        Message.objects.filter(conversation_id=conversation_id)
+        .select_related("agent__user")
+        .order_by("-id")[:limit]
+    )
+    rows.reverse()
+    return rows
+
+
+def visitor_other_conversations(*, visitor: Visitor, exclude_id: int) -> QuerySet[Conversation]:
+    return visitor.conversations.exclude(id=exclude_id).order_by("-created_at")[:10]
+
+
+def online_agents(*, site_id: int) -> QuerySet[Agent]:
+    return Agent.objects.filter(
+        sites__id=site_id,
+        availability=Agent.Availability.ONLINE,
+        user__is_active=True,
+    ).select_related("user")
+
+
+def site_has_online_agent(*, site_id: int) -> bool:
+    return online_agents(site_id=site_id).exists()
+
+
+def canned_responses(*, site_ids: Iterable[int]) -> QuerySet[CannedResponse]:
+    return CannedResponse.objects.filter(Q(site__isnull=True) | Q(site_id__in=list(site_ids)))
+
+
+def transcript_search(*, agent: Agent, query: str, status: str = "") -> QuerySet[Conversation]:
+    qs = Conversation.objects.filter(site__agents=agent).select_related("visitor", "site", "assignee__user")
+    if status:
+        qs = qs.filter(status=status)
+    if query:
+        qs = qs.filter(
+            Q(messages__body__icontains=query)
+            | Q(visitor__name__icontains=query)
+            | Q(visitor__email__icontains=query)
+        ).distinct()
+    return qs.order_by("-last_message_at", "-id")

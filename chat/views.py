@@ -1,0 +1,53 @@
+"""HTTP endpoints the widget and the demo shop need."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from chat import selectors
+
+
+@require_GET
+def widget_config(request: HttpRequest, key: str) -> HttpResponse:
+    """The widget's look and whether anyone is online; readable only by the site's origins."""
+    site = selectors.site_by_widget_key(key=key)
+    if site is None:
+        return JsonResponse({"error": "unknown_site", "message": "No active site has this key."}, status=404)
+    origin = request.headers.get("Origin")
+    if origin is not None and not selectors.site_origin_allowed(site=site, origin=origin):
+        return JsonResponse({"error": "origin_not_allowed", "message": "This origin may not embed the widget."}, status=403)
+    response = JsonResponse(
+        {
+            "name": site.name,
+            "greeting": site.greeting,
+            "accent_color": site.accent_color,
+            "offline_message": site.offline_message,
+            "agents_online": selectors.site_has_online_agent(site_id=site.pk),
+            "max_length": settings.CHAT_MESSAGE_MAX_LENGTH,
+        }
+    )
+    if origin is not None:
+        response["Access-Control-Allow-Origin"] = origin
+        response["Vary"] = "Origin"
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_GET
+def demo_shop(request: HttpRequest) -> HttpResponse:
+    """A pretend shop that embeds the widget by its script tag, as a customer's site would.
+
+    Open it on another origin than the dashboard (http://localhost:8000/demo/ when the
+    server is http://127.0.0.1:8000) to exercise the real cross-origin path.
+    """
+    server = request.GET.get("server") or settings.CHAT_DEMO_SERVER
+    response = render(request, "chat/demo_shop.html", {"server": server.rstrip("/"), "site_key": "demo"})
+    # The shop is "another website": its policy allows loading the widget from our server.
+    response["Content-Security-Policy"] = (
+        f"default-src 'self'; script-src 'self' {server}; connect-src 'self' {server} "
+        f"{server.replace('http', 'ws', 1)}; style-src 'self' 'unsafe-inline'; img-src 'self' data:"
+    )
+    return response

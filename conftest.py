@@ -1,0 +1,108 @@
+"""Fixtures shared by every test package: sites, agents, sockets."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlparse
+
+import pytest
+from channels.testing import WebsocketCommunicator
+from django.test import Client
+
+from chat.models import Agent, Site
+from chat.services import agent_upsert, site_upsert
+
+
+def service_reachable(url: str, default_port: int) -> bool:
+    parsed = urlparse(url)
+    try:
+        with socket.create_connection((parsed.hostname or "127.0.0.1", parsed.port or default_port), timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+def require_service(name: str, url: str, default_port: int) -> None:
+    """Skip when a real service is missing on a laptop; fail under CI, never skip."""
+    if service_reachable(url, default_port):
+        return
+    message = f"{name} is not reachable at {url}"
+    if os.environ.get("CI"):
+        pytest.fail(message + " (CI=1: tests that need it must not skip)")
+    pytest.skip(message)
+
+
+@pytest.fixture
+def site(db: None) -> Site:
+    return site_upsert(name="Shop", key="shop", origins=["https://shop.example"])
+
+
+@pytest.fixture
+def other_site(db: None) -> Site:
+    return site_upsert(name="Other", key="other", origins=["https://other.example"])
+
+
+@pytest.fixture
+def make_agent(db: None, site: Site) -> Callable[..., Agent]:
+    def make(username: str = "alice", *, online: bool = True, sites: list[Site] | None = None) -> Agent:
+        agent = agent_upsert(
+            username=username,
+            password="pw-" + username,
+            site_keys=[s.widget_key for s in (sites if sites is not None else [site])],
+            display_name=username.capitalize(),
+        )
+        agent.availability = "online" if online else "away"
+        agent.save()
+        return agent
+
+    return make
+
+
+@pytest.fixture
+def agent(make_agent: Callable[..., Agent]) -> Agent:
+    return make_agent("alice")
+
+
+def session_cookie_for(agent: Agent) -> bytes:
+    client = Client()
+    client.force_login(agent.user)
+    return f"sessionid={client.cookies['sessionid'].value}".encode()
+
+
+async def visitor_socket(
+    public_id: str, *, site_key: str | None = "shop", origin: str | None = "https://shop.example"
+) -> WebsocketCommunicator:
+    from config.asgi import application
+
+    query = f"?site={site_key}" if site_key else ""
+    headers = [(b"origin", origin.encode())] if origin else []
+    communicator = WebsocketCommunicator(application, f"/ws/chat/visitor/{public_id}/{query}", headers=headers)
+    return communicator
+
+
+async def agent_socket(path: str, *, cookie: bytes | None, origin: str = "http://testserver") -> WebsocketCommunicator:
+    from config.asgi import application
+
+    headers = [(b"origin", origin.encode())]
+    if cookie:
+        headers.append((b"cookie", cookie))
+    return WebsocketCommunicator(application, path, headers=headers)
+
+
+async def receive_until(communicator: WebsocketCommunicator, predicate: Callable[[Any], bool], timeout: float = 3) -> Any:
+    """Receive JSON frames until one matches; returns it. Fails on timeout."""
+    while True:
+        frame = json.loads(await communicator.receive_from(timeout=timeout))
+        if predicate(frame):
+            return frame
+
+
+async def receive_html_until(communicator: WebsocketCommunicator, needle: str, timeout: float = 3) -> str:
+    while True:
+        html = await communicator.receive_from(timeout=timeout)
+        if needle in html:
+            return str(html)

@@ -1,0 +1,65 @@
+"""The agents' pages. Thin: authorise, read through chat.panels/selectors, render."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from chat import panels, selectors
+from chat.models import Agent, Conversation
+from dashboard.forms import SearchForm
+
+View = Callable[..., HttpResponse]
+
+
+def agent_required(view: Callable[..., HttpResponse]) -> View:
+    """Signed in, with an agent profile; anyone else signed in gets a clear 403 page."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        agent = selectors.agent_for_user(user=request.user)
+        if agent is None:
+            return render(request, "dashboard/not_agent.html", status=403)
+        return view(request, agent, *args, **kwargs)
+
+    return wrapper
+
+
+@agent_required
+def inbox(request: HttpRequest, agent: Agent) -> HttpResponse:
+    return render(request, "dashboard/inbox.html", panels.inbox_context(agent=agent))
+
+
+@agent_required
+def conversation(request: HttpRequest, agent: Agent, public_id: str) -> HttpResponse:
+    found = selectors.conversation_for_agent(agent=agent, public_id=public_id)
+    if found is None:
+        raise Http404("No such conversation on your sites.")
+    context = {
+        **panels.inbox_context(agent=agent),
+        **panels.conversation_context(agent=agent, conversation=found),
+    }
+    return render(request, "dashboard/conversation.html", context)
+
+
+@agent_required
+def search(request: HttpRequest, agent: Agent) -> HttpResponse:
+    form = SearchForm(request.GET or None)
+    query, status = "", ""
+    if form.is_valid():
+        query, status = form.cleaned_data["q"], form.cleaned_data["status"]
+    results = selectors.transcript_search(agent=agent, query=query, status=status)
+    page = Paginator(results, 25).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "dashboard/search.html",
+        {**panels.inbox_context(agent=agent), "form": form, "page": page, "query": query,
+         "statuses": Conversation.Status.choices},
+    )
