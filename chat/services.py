@@ -134,13 +134,23 @@ def visitor_context_update(*, visitor: Visitor, context: dict[str, str]) -> None
 
 
 def conversation_start(
-    *, site: Site, public_id: str, visitor: Visitor | None, context: dict[str, str], ip: str
+    *,
+    site: Site,
+    public_id: str,
+    visitor: Visitor | None,
+    context: dict[str, str],
+    ip: str,
+    first_message: object,
+    client_id: object = "",
 ) -> Conversation:
-    """Create a waiting conversation (and its anonymous visitor if there is none yet).
+    """Create a waiting conversation, its anonymous visitor if there is none yet, and its
+    first message, all or nothing; the pool hears of it once, with the message.
 
     Raises ChatError("conversation_taken") if the id already belongs to someone else.
     """
     check_public_id(public_id)
+    text = check_body(first_message)
+    cid = check_client_id(client_id)
     existing = Conversation.objects.filter(public_id=public_id).select_related("visitor", "site").first()
     if existing is not None:
         if visitor is not None and existing.visitor_id == visitor.pk:
@@ -155,7 +165,9 @@ def conversation_start(
             conversation = Conversation.objects.create(
                 public_id=public_id, site=site, visitor=visitor, waiting_since=now
             )
-            events.conversation_changed(conversation, before=None)
+            message = _message_create(conversation, sender=Message.Sender.VISITOR, body=text, client_id=cid)
+            conversation.save(update_fields=["last_message_at", "last_message_preview"])
+            events.conversation_changed(conversation, before=None, message=message)
     except IntegrityError as exc:
         raise ChatError("conversation_taken", "This conversation belongs to someone else.") from exc
     return conversation
@@ -167,7 +179,7 @@ def _message_create(
     message = Message.objects.create(
         conversation=conversation, sender=sender, body=body, agent=agent, client_id=client_id
     )
-    if sender != Message.Sender.NOTE:
+    if sender in (Message.Sender.VISITOR, Message.Sender.AGENT):
         conversation.last_message_at = message.created_at
         conversation.last_message_preview = body[:140]
     return message

@@ -158,8 +158,9 @@ class VisitorConsumer(ChatSocket):
                                   "token": await self.token(), "status": None})
 
     async def on_message(self, content: dict[str, Any]) -> None:
-        await self.ensure_conversation()
         if not self.attached:
+            # The first message creates the conversation with it; attaching sends it back.
+            await self.open_conversation(first_message=content.get("message"), client_id=content.get("client_id", ""))
             return
         assert self.conversation is not None
         result = await database_sync_to_async(services.message_post)(
@@ -219,10 +220,8 @@ class VisitorConsumer(ChatSocket):
             return None
         return visitor_token_issue(site_id=self.site.pk, visitor_id=self.visitor.pk)
 
-    async def ensure_conversation(self) -> None:
-        """Attach to this socket's conversation, creating it on a visitor's first message."""
-        if self.attached:
-            return
+    async def open_conversation(self, *, first_message: object, client_id: object) -> None:
+        """Attach to this socket's conversation, creating it if it does not exist yet."""
         assert self.site is not None
         if self.conversation is not None:
             await self.deny("auth_required", "This conversation needs its visitor token.", CLOSE_UNAUTHORIZED)
@@ -230,7 +229,13 @@ class VisitorConsumer(ChatSocket):
         client = self.scope.get("client") or ("unknown", 0)
         try:
             conversation = await database_sync_to_async(services.conversation_start)(
-                site=self.site, public_id=self.public_id, visitor=self.visitor, context=self.context, ip=str(client[0])
+                site=self.site,
+                public_id=self.public_id,
+                visitor=self.visitor,
+                context=self.context,
+                ip=str(client[0]),
+                first_message=first_message,
+                client_id=client_id,
             )
         except ChatError as exc:
             if exc.code == "conversation_taken":

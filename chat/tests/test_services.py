@@ -1,0 +1,246 @@
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.db import connection
+
+from chat import broadcast, groups, services
+from chat.models import Agent, Conversation, Message, Site, Visitor
+from chat.services import ChatError
+
+Sent = list[tuple[str, dict[str, Any]]]
+
+
+@pytest.fixture
+def sent(monkeypatch: pytest.MonkeyPatch) -> Sent:
+    """Every (group, event) the services hand to the channel layer."""
+    record: Sent = []
+    monkeypatch.setattr(broadcast, "send_now", lambda group, event: record.append((group, event)))
+    return record
+
+
+@pytest.fixture
+def conversation(site: Site) -> Conversation:
+    visitor = Visitor.objects.create(site=site)
+    return services.conversation_start(
+        site=site, public_id="conv-0001", visitor=visitor, context={}, ip="10.0.0.1", first_message="hello"
+    )
+
+
+def groups_of(sent: Sent) -> list[str]:
+    return [group for group, _ in sent]
+
+
+def test_visitor_message_is_saved_then_broadcast_after_commit(
+    conversation: Conversation, sent: Sent, django_capture_on_commit_callbacks: Any
+) -> None:
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        result = services.message_post(conversation_id=conversation.pk, sender="visitor", body="hello")
+    assert Message.objects.filter(pk=result.message.pk).exists()
+    assert sent == []  # nothing is told before the commit
+    for callback in callbacks:
+        callback()
+    assert groups_of(sent) == [
+        groups.conversation_visitor_group(conversation.pk),
+        groups.conversation_agents_group(conversation.pk),
+        groups.site_pool_group(conversation.site_id),
+    ]
+    visitor_event = sent[0][1]
+    assert visitor_event["payload"]["type"] == "chat.message"
+    assert visitor_event["payload"]["message"] == "hello"
+    assert visitor_event["payload"]["sender"] == "visitor"
+    assert visitor_event["message_id"] == result.message.pk
+    assert "hello" in sent[1][1]["html"] and 'hx-swap-oob="beforeend:#transcript-c' in sent[1][1]["html"]
+
+
+def test_same_client_id_is_stored_once_and_returns_the_original(
+    conversation: Conversation, sent: Sent, django_capture_on_commit_callbacks: Any
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        first = services.message_post(conversation_id=conversation.pk, sender="visitor", body="hi", client_id="abc")
+    count = len(sent)
+    with django_capture_on_commit_callbacks(execute=True):
+        again = services.message_post(conversation_id=conversation.pk, sender="visitor", body="hi", client_id="abc")
+    assert first.created and not again.created
+    assert again.message.pk == first.message.pk
+    assert conversation.messages.filter(client_id="abc").count() == 1
+    assert conversation.messages.count() == 2  # the opening "hello" and "hi"
+    assert len(sent) == count  # a retry is not broadcast again
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [("", "empty"), ("   ", "empty"), (None, "invalid"), (42, "invalid"), ("x" * 5001, "too_long")],
+)
+def test_bad_bodies_are_refused_and_store_nothing(conversation: Conversation, body: object, code: str) -> None:
+    with pytest.raises(ChatError) as caught:
+        services.message_post(conversation_id=conversation.pk, sender="visitor", body=body)
+    assert caught.value.code == code
+    assert conversation.messages.count() == 1  # only the opening message
+
+
+def test_visitor_message_costs_a_fixed_number_of_queries(
+    conversation: Conversation,
+    make_agent: Callable[..., Agent],
+    django_assert_num_queries: Any,
+    django_capture_on_commit_callbacks: Any,
+    sent: Sent,
+) -> None:
+    for n in range(5):
+        make_agent(f"agent{n}")  # watchers do not cost queries: groups fan out, not the ORM
+    services.conversation_claim(conversation_id=conversation.pk, agent=Agent.objects.first())  # type: ignore[arg-type]
+    # lock+load, client-id lookup, insert, update, the assignee's unread count (+ savepoint pair)
+    with django_assert_num_queries(7), django_capture_on_commit_callbacks(execute=True):
+        services.message_post(conversation_id=conversation.pk, sender="visitor", body="one", client_id="q1")
+    with django_assert_num_queries(7), django_capture_on_commit_callbacks(execute=True):
+        services.message_post(conversation_id=conversation.pk, sender="visitor", body="two", client_id="q2")
+
+
+def test_claim_moves_conversation_from_pool_to_agent(
+    conversation: Conversation, agent: Agent, sent: Sent, django_capture_on_commit_callbacks: Any
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        claimed = services.conversation_claim(conversation_id=conversation.pk, agent=agent)
+    assert claimed.status == "open" and claimed.assignee == agent
+    pool = [e for g, e in sent if g == groups.site_pool_group(conversation.site_id)]
+    assert len(pool) == 1 and 'hx-swap-oob="delete"' in pool[0]["html"]
+    mine = [e for g, e in sent if g == groups.agent_group(agent.pk)]
+    assert len(mine) == 1 and "afterbegin:#mine-list" in mine[0]["html"]
+    status = [e["payload"] for g, e in sent if g == groups.conversation_visitor_group(conversation.pk)]
+    assert {"type": "status", "status": "open", "agent_name": "Alice", "rating": None} in status
+
+
+def test_second_claim_is_told_who_has_it(conversation: Conversation, make_agent: Callable[..., Agent]) -> None:
+    alice, bob = make_agent("alice"), make_agent("bob")
+    services.conversation_claim(conversation_id=conversation.pk, agent=alice)
+    with pytest.raises(ChatError) as caught:
+        services.conversation_claim(conversation_id=conversation.pk, agent=bob)
+    assert caught.value.code == "already_claimed" and "Alice" in caught.value.message
+
+
+@pytest.mark.django_db(transaction=True)
+def test_simultaneous_claims_have_exactly_one_winner(site: Site, make_agent: Callable[..., Agent]) -> None:
+    agents = [make_agent(f"agent{n}") for n in range(4)]
+    visitor = Visitor.objects.create(site=site)
+    conversation = Conversation.objects.create(public_id="race-0001", site=site, visitor=visitor)
+    barrier = threading.Barrier(len(agents))
+    outcomes: list[str] = []
+
+    def claim(agent: Agent) -> None:
+        try:
+            barrier.wait()
+            services.conversation_claim(conversation_id=conversation.pk, agent=agent)
+            outcomes.append("won")
+        except ChatError as exc:
+            outcomes.append(exc.code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=claim, args=(a,)) for a in agents]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(outcomes) == ["already_claimed"] * 3 + ["won"]
+    conversation.refresh_from_db()
+    assert conversation.status == "open"
+    assert conversation.messages.filter(sender="system").count() == 1
+
+
+def test_agent_reply_claims_a_waiting_conversation(conversation: Conversation, agent: Agent) -> None:
+    services.message_post(conversation_id=conversation.pk, sender="agent", body="Hi!", agent=agent)
+    conversation.refresh_from_db()
+    assert conversation.status == "open" and conversation.assignee == agent
+
+
+def test_reply_to_someone_elses_conversation_is_refused(
+    conversation: Conversation, make_agent: Callable[..., Agent]
+) -> None:
+    alice, bob = make_agent("alice"), make_agent("bob")
+    services.conversation_claim(conversation_id=conversation.pk, agent=alice)
+    with pytest.raises(ChatError) as caught:
+        services.message_post(conversation_id=conversation.pk, sender="agent", body="me too", agent=bob)
+    assert caught.value.code == "assigned_elsewhere"
+
+
+def test_agent_of_another_site_cannot_act(conversation: Conversation, other_site: Site, make_agent: Callable[..., Agent]) -> None:
+    outsider = make_agent("mallory", sites=[other_site])
+    with pytest.raises(ChatError) as caught:
+        services.conversation_claim(conversation_id=conversation.pk, agent=outsider)
+    assert caught.value.code == "forbidden"
+
+
+def test_note_never_reaches_the_visitor(
+    conversation: Conversation, agent: Agent, sent: Sent, django_capture_on_commit_callbacks: Any
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        services.message_post(conversation_id=conversation.pk, sender="note", body="secret", agent=agent)
+    assert groups.conversation_visitor_group(conversation.pk) not in groups_of(sent)
+    assert any("secret" in e.get("html", "") for _, e in sent)
+
+
+def test_visitor_message_reopens_to_online_agent(conversation: Conversation, agent: Agent) -> None:
+    services.conversation_claim(conversation_id=conversation.pk, agent=agent)
+    services.conversation_resolve(conversation_id=conversation.pk, agent=agent)
+    services.message_post(conversation_id=conversation.pk, sender="visitor", body="one more thing")
+    conversation.refresh_from_db()
+    assert conversation.status == "open" and conversation.assignee == agent
+
+
+def test_visitor_message_reopens_to_pool_when_agent_away(conversation: Conversation, agent: Agent) -> None:
+    services.conversation_claim(conversation_id=conversation.pk, agent=agent)
+    services.conversation_resolve(conversation_id=conversation.pk, agent=agent)
+    services.agent_availability_set(agent=agent, availability="away")
+    services.message_post(conversation_id=conversation.pk, sender="visitor", body="hello again")
+    conversation.refresh_from_db()
+    assert conversation.status == "waiting" and conversation.assignee is None
+
+
+def test_transfer_to_online_agent(conversation: Conversation, make_agent: Callable[..., Agent]) -> None:
+    alice, bob = make_agent("alice"), make_agent("bob")
+    away = make_agent("carol", online=False)
+    services.conversation_claim(conversation_id=conversation.pk, agent=alice)
+    with pytest.raises(ChatError) as caught:
+        services.conversation_transfer(conversation_id=conversation.pk, agent=alice, to_agent_id=away.pk)
+    assert caught.value.code == "agent_unavailable"
+    services.conversation_transfer(conversation_id=conversation.pk, agent=alice, to_agent_id=bob.pk)
+    conversation.refresh_from_db()
+    assert conversation.assignee == bob
+
+
+def test_rating_after_resolve_only(conversation: Conversation, agent: Agent) -> None:
+    with pytest.raises(ChatError):
+        services.conversation_rate(conversation_id=conversation.pk, rating=5)
+    services.conversation_resolve(conversation_id=conversation.pk, agent=agent)
+    with pytest.raises(ChatError):
+        services.conversation_rate(conversation_id=conversation.pk, rating=9)
+    services.conversation_rate(conversation_id=conversation.pk, rating=4)
+    conversation.refresh_from_db()
+    assert conversation.rating == 4
+
+
+def test_identify_validates_email(conversation: Conversation) -> None:
+    with pytest.raises(ChatError) as caught:
+        services.visitor_identify(conversation_id=conversation.pk, visitor=conversation.visitor, payload={"email": "nope"})
+    assert caught.value.code == "invalid_email"
+    visitor = services.visitor_identify(
+        conversation_id=conversation.pk, visitor=conversation.visitor, payload={"name": "Ann", "email": "ann@example.com"}
+    )
+    assert (visitor.name, visitor.email, visitor.is_verified) == ("Ann", "ann@example.com", False)
+
+
+def test_new_conversations_per_ip_are_limited(site: Site, settings: Any) -> None:
+    settings.CHAT_NEW_CONVERSATIONS_PER_IP_HOUR = 2
+    from django.core.cache import cache
+
+    cache.clear()
+    for n in range(2):
+        services.conversation_start(site=site, public_id=f"limit-00{n}", visitor=None, context={}, ip="10.9.9.9", first_message="hello")
+    with pytest.raises(ChatError) as caught:
+        services.conversation_start(site=site, public_id="limit-009", visitor=None, context={}, ip="10.9.9.9", first_message="hello")
+    assert caught.value.code == "rate_limited"
+    assert not Conversation.objects.filter(public_id="limit-009").exists()
+    services.conversation_start(site=site, public_id="other-ip1", visitor=None, context={}, ip="10.9.9.10", first_message="hello")
