@@ -19,7 +19,7 @@ run: install
 	DJANGO_DEBUG=1 $(UV) run python manage.py migrate --no-input -v 0
 	DJANGO_DEBUG=1 $(UV) run python manage.py demo
 	@echo "Serving on http://$(HOST):$(PORT)/ (Ctrl+C stops)"
-	DJANGO_DEBUG=1 $(UV) run daphne -b $(HOST) -p $(PORT) --websocket_max_message_size 65536 config.asgi:application
+	DJANGO_DEBUG=1 $(UV) run python -m config.serve -b $(HOST) -p $(PORT)
 
 browser:
 	@./scripts/ensure-chromium

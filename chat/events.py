@@ -80,8 +80,9 @@ def render_header(conversation: Conversation) -> str:
     return render_to_string(f"{CONVERSATION}#header", {**header_context(conversation), "oob": "true"})
 
 
-def render_pool_counts(site_ids: list[int]) -> str:
-    return render_to_string(f"{INBOX}#pool_counts", {"pool_counts": waiting_counts(site_ids=site_ids), "oob": "true"})
+def render_pool_count(site_id: int) -> str:
+    n = waiting_counts(site_ids=[site_id])[site_id]
+    return render_to_string(f"{INBOX}#pool_count", {"site_id": site_id, "n": n, "oob": "true"})
 
 
 def _pool_frames(conversation: Conversation, before: Snapshot | None) -> list[tuple[str, broadcast.Event]]:
@@ -95,7 +96,7 @@ def _pool_frames(conversation: Conversation, before: Snapshot | None) -> list[tu
     else:
         html = render_to_string(f"{INBOX}#pool_row_delete", {"conversation": conversation})
     if was != now:
-        html += render_pool_counts([conversation.site_id])
+        html += render_pool_count(conversation.site_id)
     return [(groups.site_pool_group(conversation.site_id), broadcast.agent_html(html))]
 
 

@@ -1,0 +1,135 @@
+"""The agent dashboard in real Chromium against a real daphne with websockets."""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from chat.models import Agent, Message
+from chat.services import agent_upsert, site_upsert
+from e2e.server import DaphneServer
+from e2e.visitor_client import ScriptedVisitor
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def sign_in(browser: Browser, server: DaphneServer, username: str) -> Page:
+    page = browser.new_context().new_page()
+    page.goto(f"{server.url}/")
+    expect(page).to_have_url(re.compile(r"/accounts/login/"))
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill("pw-" + username)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("list", name="My conversations")).to_be_attached()
+    expect(page.locator("body")).to_have_attribute("data-connection", "online")
+    return page
+
+
+@pytest.fixture
+def shop(server: DaphneServer) -> None:
+    site_upsert(name="Shop", key="shop", origins=[server.url])
+    for name in ("alice", "bob"):
+        agent_upsert(username=name, password="pw-" + name, site_keys=["shop"], display_name=name.capitalize())
+    # Setup only: the test process's channel layer has no listeners, so no broadcast.
+    Agent.objects.update(availability="online")
+
+
+def test_two_agents_claim_reply_note_resolve_and_survive_a_restart(
+    browser: Browser, server: DaphneServer, shop: None
+) -> None:
+    alice = sign_in(browser, server, "alice")
+    bob = sign_in(browser, server, "bob")
+
+    visitor = ScriptedVisitor(server.ws_url, "e2e-conv-0001", "shop").open()
+    started = time.monotonic()
+    visitor.say("Hello, my order is late", client_id="v1")
+    session = visitor.wait_for(lambda f: f["type"] == "session")
+    assert session["token"]
+    for page in (alice, bob):
+        expect(page.get_by_role("list", name="Waiting conversations").get_by_role("link")).to_contain_text(
+            "Hello, my order is late", timeout=1000
+        )
+    print(f"\npool update reached both agents in {time.monotonic() - started:.3f}s")
+
+    alice.get_by_role("list", name="Waiting conversations").get_by_role("link").first.click()
+    expect(alice.get_by_role("log", name="Transcript")).to_contain_text("Hello, my order is late")
+    expect(alice.locator("body")).to_have_attribute("data-connection", "online")
+    alice.get_by_role("button", name="Claim").click()
+    expect(bob.get_by_role("list", name="Waiting conversations").get_by_role("link")).to_have_count(0)
+    expect(alice.get_by_role("list", name="My conversations")).to_contain_text("Hello, my order is late")
+    status = visitor.wait_for(lambda f: f["type"] == "status" and f["status"] == "open")
+    assert status["agent_name"] == "Alice"
+
+    # Typing both ways, then a reply sent with Enter.
+    visitor.send("typing")
+    expect(alice.get_by_text("is typing…")).to_be_visible()
+    reply = alice.get_by_role("textbox", name="Reply")
+    reply.fill("Sorry about that! Let me check.")
+    assert visitor.wait_for(lambda f: f["type"] == "typing")["sender"] == "agent"
+    reply.press("Enter")
+    got = visitor.wait_for(lambda f: f["type"] == "chat.message" and f["sender"] == "agent")
+    assert got["message"] == "Sorry about that! Let me check."
+    expect(alice.get_by_role("textbox", name="Reply")).to_have_value("")
+
+    # An internal note stays with the agents.
+    alice.get_by_label("Internal note").check()
+    alice.get_by_role("textbox", name="Reply").fill("Customer is a VIP")
+    alice.get_by_role("button", name="Send").click()
+    expect(alice.get_by_role("log", name="Transcript")).to_contain_text("Customer is a VIP")
+
+    visitor.say("Thanks!", client_id="v2")
+    expect(alice.get_by_role("log", name="Transcript")).to_contain_text("Thanks!")
+
+    # Resolve, then reopen.
+    alice.get_by_role("button", name="Resolve").click()
+    visitor.wait_for(lambda f: f["type"] == "status" and f["status"] == "resolved")
+    expect(alice.get_by_role("button", name="Reopen")).to_be_visible()
+    alice.get_by_role("button", name="Reopen").click()
+    visitor.wait_for(lambda f: f["type"] == "status" and f["status"] == "open")
+    expect(alice.get_by_role("button", name="Resolve")).to_be_visible()
+
+    # The server restarts mid-conversation: the page shows the outage, reconnects by
+    # itself, and shows every message exactly once.
+    server.restart()
+    expect(alice.locator("body")).to_have_attribute("data-connection", "online", timeout=20000)
+    visitor.open()
+    visitor.say("Are you still there?", client_id="v3")
+    expect(alice.get_by_role("log", name="Transcript")).to_contain_text("Are you still there?", timeout=10000)
+    alice.get_by_role("textbox", name="Reply").fill("Yes, still here.")
+    alice.get_by_role("textbox", name="Reply").press("Enter")
+    visitor.wait_for(lambda f: f["type"] == "chat.message" and f["message"] == "Yes, still here.")
+
+    transcript = alice.get_by_role("log", name="Transcript")
+    for body in Message.objects.values_list("body", flat=True):
+        expect(transcript.get_by_text(body, exact=True)).to_have_count(1)
+    ids = alice.locator('[role="log"] > li').evaluate_all("els => els.map(e => e.id)")
+    assert len(ids) == len(set(ids)) == Message.objects.count()
+
+    everything = visitor.seen + visitor.drain()
+    assert not any("VIP" in str(frame) for frame in everything)
+    visitor.close()
+
+
+def test_inbox_screenshot_for_the_readme(browser: Browser, server: DaphneServer, shop: None) -> None:
+    alice = sign_in(browser, server, "alice")
+    alice.set_viewport_size({"width": 1280, "height": 720})
+    visitors = []
+    for n, text in enumerate(["Do you ship to Norway?", "My socks have a hole", "Can I change my order?"]):
+        visitor = ScriptedVisitor(server.ws_url, f"shot-conv-{n:04d}", "shop").open()
+        visitor.say(text)
+        visitors.append(visitor)
+    expect(alice.get_by_role("list", name="Waiting conversations").get_by_role("link")).to_have_count(3)
+    alice.get_by_role("list", name="Waiting conversations").get_by_role("link").first.click()
+    alice.get_by_role("button", name="Claim").click()
+    alice.get_by_role("textbox", name="Reply").fill("Yes, we ship to all of Europe!")
+    alice.get_by_role("textbox", name="Reply").press("Enter")
+    expect(alice.get_by_role("log", name="Transcript")).to_contain_text("Yes, we ship to all of Europe!")
+    expect(alice).to_have_title(re.compile(r"^\(2\) "))
+    (ROOT / "docs").mkdir(exist_ok=True)
+    alice.screenshot(path=str(ROOT / "docs" / "inbox.png"))
+    for visitor in visitors:
+        visitor.close()
