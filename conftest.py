@@ -20,7 +20,9 @@ from chat.services import agent_upsert, site_upsert
 def service_reachable(url: str, default_port: int) -> bool:
     parsed = urlparse(url)
     try:
-        with socket.create_connection((parsed.hostname or "127.0.0.1", parsed.port or default_port), timeout=2):
+        with socket.create_connection(
+            (parsed.hostname or "127.0.0.1", parsed.port or default_port), timeout=2
+        ):
             return True
     except OSError:
         return False
@@ -48,7 +50,9 @@ def other_site(db: None) -> Site:
 
 @pytest.fixture
 def make_agent(db: None, site: Site) -> Callable[..., Agent]:
-    def make(username: str = "alice", *, online: bool = True, sites: list[Site] | None = None) -> Agent:
+    def make(
+        username: str = "alice", *, online: bool = True, sites: list[Site] | None = None
+    ) -> Agent:
         agent = agent_upsert(
             username=username,
             password="pw-" + username,
@@ -80,11 +84,15 @@ async def visitor_socket(
 
     query = f"?site={site_key}" if site_key else ""
     headers = [(b"origin", origin.encode())] if origin else []
-    communicator = WebsocketCommunicator(application, f"/ws/chat/visitor/{public_id}/{query}", headers=headers)
+    communicator = WebsocketCommunicator(
+        application, f"/ws/chat/visitor/{public_id}/{query}", headers=headers
+    )
     return communicator
 
 
-async def agent_socket(path: str, *, cookie: bytes | None, origin: str = "http://testserver") -> WebsocketCommunicator:
+async def agent_socket(
+    path: str, *, cookie: bytes | None, origin: str = "http://testserver"
+) -> WebsocketCommunicator:
     from config.asgi import application
 
     headers = [(b"origin", origin.encode())]
@@ -93,7 +101,11 @@ async def agent_socket(path: str, *, cookie: bytes | None, origin: str = "http:/
     return WebsocketCommunicator(application, path, headers=headers)
 
 
-async def receive_until(communicator: WebsocketCommunicator, predicate: Callable[[Any], bool], timeout: float = 3) -> Any:
+async def receive_until(
+    communicator: WebsocketCommunicator,
+    predicate: Callable[[Any], bool],
+    timeout: float = 3,  # noqa: ASYNC109
+) -> Any:
     """Receive JSON frames until one matches; returns it. Fails on timeout."""
     while True:
         frame = json.loads(await communicator.receive_from(timeout=timeout))
@@ -101,7 +113,11 @@ async def receive_until(communicator: WebsocketCommunicator, predicate: Callable
             return frame
 
 
-async def receive_html_until(communicator: WebsocketCommunicator, needle: str, timeout: float = 3) -> str:
+async def receive_html_until(
+    communicator: WebsocketCommunicator,
+    needle: str,
+    timeout: float = 3,  # noqa: ASYNC109
+) -> str:
     while True:
         html = await communicator.receive_from(timeout=timeout)
         if needle in html:

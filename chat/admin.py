@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.models import AbstractUser
 from django.http import HttpRequest
 from django.utils.html import format_html
 
@@ -19,8 +20,15 @@ class SiteAdmin(admin.ModelAdmin[Site]):
     search_fields = ["name", "widget_key", "allowed_origins"]
     readonly_fields = ["snippet"]
     fields = [
-        "name", "widget_key", "is_active", "allowed_origins", "greeting", "accent_color",
-        "offline_message", "identity_secret", "snippet",
+        "name",
+        "widget_key",
+        "is_active",
+        "allowed_origins",
+        "greeting",
+        "accent_color",
+        "offline_message",
+        "identity_secret",
+        "snippet",
     ]
 
     @admin.display(description="Embed snippet")
@@ -50,7 +58,7 @@ class AgentAdmin(admin.ModelAdmin[Agent]):
 class MessageInline(admin.TabularInline[Message, Conversation]):
     model = Message
     fields = ["created_at", "sender", "agent", "body", "client_id"]
-    readonly_fields = fields
+    readonly_fields = ["created_at", "sender", "agent", "body", "client_id"]
     extra = 0
     can_delete = False
     ordering = ["id"]
@@ -64,13 +72,38 @@ class MessageInline(admin.TabularInline[Message, Conversation]):
 
 @admin.register(Conversation)
 class ConversationAdmin(admin.ModelAdmin[Conversation]):
-    list_display = ["public_id", "site", "visitor", "status", "assignee", "created_at", "last_message_at", "rating"]
-    list_filter = ["status", "site", "assignee", ("created_at", admin.DateFieldListFilter), "rating"]
+    list_display = [
+        "public_id",
+        "site",
+        "visitor",
+        "status",
+        "assignee",
+        "created_at",
+        "last_message_at",
+        "rating",
+    ]
+    list_filter = [
+        "status",
+        "site",
+        "assignee",
+        ("created_at", admin.DateFieldListFilter),
+        "rating",
+    ]
     search_fields = ["public_id", "visitor__name", "visitor__email", "messages__body"]
     list_select_related = ["site", "visitor", "assignee__user"]
     readonly_fields = [
-        "public_id", "site", "visitor", "created_at", "waiting_since", "claimed_at", "resolved_at",
-        "last_message_at", "last_message_preview", "visitor_last_read_id", "agent_last_read_id", "rating",
+        "public_id",
+        "site",
+        "visitor",
+        "created_at",
+        "waiting_since",
+        "claimed_at",
+        "resolved_at",
+        "last_message_at",
+        "last_message_preview",
+        "visitor_last_read_id",
+        "agent_last_read_id",
+        "rating",
     ]
     inlines = [MessageInline]
     date_hierarchy = "created_at"
@@ -87,7 +120,7 @@ class CannedResponseAdmin(admin.ModelAdmin[CannedResponse]):
     search_fields = ["shortcut", "text"]
 
 
-class AgentInline(admin.StackedInline[Agent, object]):
+class AgentInline(admin.StackedInline[Agent, AbstractUser]):
     model = Agent
     can_delete = True
     filter_horizontal = ["sites"]

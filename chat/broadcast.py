@@ -34,7 +34,9 @@ def send_on_commit(sends: list[tuple[str, Event]]) -> None:
     transaction.on_commit(deliver, robust=True)
 
 
-def visitor_frame(payload: dict[str, Any], *, message_id: int | None = None, skip: str = "") -> Event:
+def visitor_frame(
+    payload: dict[str, Any], *, message_id: int | None = None, skip: str = ""
+) -> Event:
     """A JSON frame for visitor sockets. ``skip`` names a channel that must not get it."""
     return {"type": "visitor.frame", "payload": payload, "message_id": message_id, "skip": skip}
 

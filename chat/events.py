@@ -14,7 +14,7 @@ from django.template.loader import render_to_string
 
 from chat import broadcast, groups
 from chat.models import Agent, Conversation, Message
-from chat.selectors import waiting_counts, with_agent_unread
+from chat.selectors import agent_unread_count, waiting_counts
 
 INBOX = "dashboard/inbox.html"
 CONVERSATION = "dashboard/conversation.html"
@@ -77,7 +77,9 @@ def header_context(conversation: Conversation) -> dict[str, Any]:
 
 
 def render_header(conversation: Conversation) -> str:
-    return render_to_string(f"{CONVERSATION}#header", {**header_context(conversation), "oob": "true"})
+    return render_to_string(
+        f"{CONVERSATION}#header", {**header_context(conversation), "oob": "true"}
+    )
 
 
 def render_pool_count(site_id: int) -> str:
@@ -85,14 +87,19 @@ def render_pool_count(site_id: int) -> str:
     return render_to_string(f"{INBOX}#pool_count", {"site_id": site_id, "n": n, "oob": "true"})
 
 
-def _pool_frames(conversation: Conversation, before: Snapshot | None) -> list[tuple[str, broadcast.Event]]:
+def _pool_frames(
+    conversation: Conversation, before: Snapshot | None
+) -> list[tuple[str, broadcast.Event]]:
     was = before is not None and before.status == Conversation.Status.WAITING
     now = conversation.status == Conversation.Status.WAITING
     if not (was or now):
         return []
+    html: str
     if now:
         mode = "true" if was else "beforeend"
-        html = render_to_string(f"{INBOX}#pool_row_oob", {"conversation": conversation, "mode": mode})
+        html = render_to_string(
+            f"{INBOX}#pool_row_oob", {"conversation": conversation, "mode": mode}
+        )
     else:
         html = render_to_string(f"{INBOX}#pool_row_delete", {"conversation": conversation})
     if was != now:
@@ -100,7 +107,9 @@ def _pool_frames(conversation: Conversation, before: Snapshot | None) -> list[tu
     return [(groups.site_pool_group(conversation.site_id), broadcast.agent_html(html))]
 
 
-def _mine_frames(conversation: Conversation, before: Snapshot | None) -> list[tuple[str, broadcast.Event]]:
+def _mine_frames(
+    conversation: Conversation, before: Snapshot | None
+) -> list[tuple[str, broadcast.Event]]:
     previous = before.owner_id if before is not None else None
     current = Snapshot.of(conversation).owner_id
     sends: list[tuple[str, broadcast.Event]] = []
@@ -108,12 +117,11 @@ def _mine_frames(conversation: Conversation, before: Snapshot | None) -> list[tu
         html = render_to_string(f"{INBOX}#mine_row_delete", {"conversation": conversation})
         sends.append((groups.agent_group(previous), broadcast.agent_html(html)))
     if current is not None:
-        annotated = with_agent_unread(Conversation.objects.filter(pk=conversation.pk)).values_list(
-            "unread", flat=True
-        )
-        conversation.unread = annotated[0]  # type: ignore[attr-defined]
+        conversation.unread = agent_unread_count(conversation=conversation)  # type: ignore[attr-defined]
         mode = "true" if previous == current else "afterbegin"
-        html = render_to_string(f"{INBOX}#mine_row_oob", {"conversation": conversation, "mode": mode})
+        html = render_to_string(
+            f"{INBOX}#mine_row_oob", {"conversation": conversation, "mode": mode}
+        )
         sends.append((groups.agent_group(current), broadcast.agent_html(html)))
     return sends
 
@@ -136,18 +144,26 @@ def conversation_changed(
     routing_changed = before != Snapshot.of(conversation)
 
     if message is not None and message.sender != Message.Sender.NOTE:
-        sends.append((visitor_group, broadcast.visitor_frame(message_payload(message), message_id=message.id)))
+        sends.append(
+            (
+                visitor_group,
+                broadcast.visitor_frame(message_payload(message), message_id=message.id),
+            )
+        )
     if routing_changed:
         sends.append((visitor_group, broadcast.visitor_frame(status_payload(conversation))))
 
-    agent_html = render_header(conversation) if (routing_changed or message is None) else ""
+    agent_html: str = render_header(conversation) if (routing_changed or message is None) else ""
     if message is not None:
         agent_html = render_message(message, conversation) + agent_html
     if visitor_details:
         agent_html += render_visitor_panel(conversation)
     if agent_html:
         sends.append(
-            (agents_group, broadcast.agent_html(agent_html, message_id=message.id if message else None))
+            (
+                agents_group,
+                broadcast.agent_html(agent_html, message_id=message.id if message else None),
+            )
         )
     sends += _pool_frames(conversation, before)
     sends += _mine_frames(conversation, before)
@@ -170,21 +186,31 @@ def render_visitor_panel(conversation: Conversation) -> str:
     )
 
 
-def typing_signal(*, conversation: Conversation, sender: str, agent: Agent | None, skip: str) -> None:
+def typing_signal(
+    *, conversation: Conversation, sender: str, agent: Agent | None, skip: str
+) -> None:
     """Tell the other side someone is typing. Never stored, sent at once."""
     name = agent.name if agent is not None else conversation.visitor.label
     if sender == Message.Sender.AGENT:
         broadcast.send_now(
             groups.conversation_visitor_group(conversation.pk),
-            broadcast.visitor_frame({"type": "typing", "sender": "agent", "agent_name": name}, skip=skip),
+            broadcast.visitor_frame(
+                {"type": "typing", "sender": "agent", "agent_name": name}, skip=skip
+            ),
         )
-    html = render_to_string(f"{CONVERSATION}#typing", {"conversation": conversation, "name": name, "oob": "true"})
-    broadcast.send_now(groups.conversation_agents_group(conversation.pk), broadcast.agent_html(html, skip=skip))
+    html = render_to_string(
+        f"{CONVERSATION}#typing", {"conversation": conversation, "name": name, "oob": "true"}
+    )
+    broadcast.send_now(
+        groups.conversation_agents_group(conversation.pk), broadcast.agent_html(html, skip=skip)
+    )
 
 
 def visitor_read(*, conversation: Conversation) -> None:
     html = render_to_string(f"{CONVERSATION}#seen", {"conversation": conversation, "oob": "true"})
-    broadcast.send_on_commit([(groups.conversation_agents_group(conversation.pk), broadcast.agent_html(html))])
+    broadcast.send_on_commit(
+        [(groups.conversation_agents_group(conversation.pk), broadcast.agent_html(html))]
+    )
 
 
 def agent_read(*, conversation: Conversation) -> None:
@@ -192,13 +218,21 @@ def agent_read(*, conversation: Conversation) -> None:
         [
             (
                 groups.conversation_visitor_group(conversation.pk),
-                broadcast.visitor_frame({"type": "read", "sender": "agent", "last_read_id": conversation.agent_last_read_id}),
+                broadcast.visitor_frame(
+                    {
+                        "type": "read",
+                        "sender": "agent",
+                        "last_read_id": conversation.agent_last_read_id,
+                    }
+                ),
             )
         ]
     )
 
 
-def availability_changed(*, agent: Agent, site_ids: list[int], online_by_site: dict[int, bool]) -> None:
+def availability_changed(
+    *, agent: Agent, site_ids: list[int], online_by_site: dict[int, bool]
+) -> None:
     sends: list[tuple[str, broadcast.Event]] = []
     html = render_to_string("dashboard/base.html#availability", {"agent": agent, "oob": "true"})
     sends.append((groups.agent_group(agent.pk), broadcast.agent_html(html)))

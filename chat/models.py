@@ -66,7 +66,9 @@ class Site(models.Model):
 
     @property
     def origin_list(self) -> list[str]:
-        return [line.strip().rstrip("/") for line in self.allowed_origins.splitlines() if line.strip()]
+        return [
+            line.strip().rstrip("/") for line in self.allowed_origins.splitlines() if line.strip()
+        ]
 
 
 class Visitor(models.Model):

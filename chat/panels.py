@@ -32,7 +32,9 @@ def conversation_context(*, agent: Agent, conversation: Conversation) -> dict[st
         "visitor": conversation.visitor,
         "messages": selectors.transcript_tail(conversation_id=conversation.pk),
         "other_conversations": list(
-            selectors.visitor_other_conversations(visitor=conversation.visitor, exclude_id=conversation.pk)
+            selectors.visitor_other_conversations(
+                visitor=conversation.visitor, exclude_id=conversation.pk
+            )
         ),
         "canned": list(selectors.canned_responses(site_ids=[conversation.site_id])),
         "client_id": uuid.uuid4().hex,
@@ -41,7 +43,9 @@ def conversation_context(*, agent: Agent, conversation: Conversation) -> dict[st
 
 def render_inbox_panels(*, agent: Agent) -> str:
     context = {**inbox_context(agent=agent), "oob": "true"}
-    return render_to_string(f"{INBOX}#pool_panel", context) + render_to_string(f"{INBOX}#mine_panel", context)
+    return render_to_string(f"{INBOX}#pool_panel", context) + render_to_string(
+        f"{INBOX}#mine_panel", context
+    )
 
 
 def render_conversation_panels(*, agent: Agent, conversation: Conversation) -> tuple[str, int]:
@@ -68,4 +72,6 @@ def render_composer(*, agent: Agent, conversation: Conversation) -> str:
 
 
 def render_flash(*, code: str, message: str) -> str:
-    return render_to_string("dashboard/base.html#flash", {"code": code, "message": message, "oob": "true"})
+    return render_to_string(
+        "dashboard/base.html#flash", {"code": code, "message": message, "oob": "true"}
+    )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from channels.auth import AuthMiddlewareStack
 from django.urls import re_path
 
@@ -9,12 +11,15 @@ from chat.consumers import AgentConversationConsumer, InboxConsumer, VisitorCons
 from chat.security import AllowedHostsOriginFlag
 
 
-def agent_only(app: object) -> object:
+def agent_only(app: Any) -> Any:
     return AllowedHostsOriginFlag(AuthMiddlewareStack(app))
 
 
 websocket_urlpatterns = [
     re_path(r"^ws/chat/visitor/(?P<conversation_id>[^/]+)/$", VisitorConsumer.as_asgi()),
-    re_path(r"^ws/chat/agent/(?P<conversation_id>[^/]+)/$", agent_only(AgentConversationConsumer.as_asgi())),
+    re_path(
+        r"^ws/chat/agent/(?P<conversation_id>[^/]+)/$",
+        agent_only(AgentConversationConsumer.as_asgi()),
+    ),
     re_path(r"^ws/chat/inbox/$", agent_only(InboxConsumer.as_asgi())),
 ]

@@ -25,9 +25,11 @@ def site_origin_allowed(*, site: Site, origin: str | None) -> bool:
 
 
 def agent_for_user(*, user: object) -> Agent | None:
+    """The agent profile of an active, signed-in user (scope["user"] or request.user)."""
     if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
         return None
-    return Agent.objects.filter(user=user).select_related("user").first()
+    user_id: int = getattr(user, "pk", 0)
+    return Agent.objects.filter(user_id=user_id).select_related("user").first()
 
 
 def agent_site_ids(*, agent: Agent) -> list[int]:
@@ -69,6 +71,14 @@ def with_agent_unread(qs: QuerySet[Conversation]) -> QuerySet[Conversation]:
         .values("n")
     )
     return qs.annotate(unread=Coalesce(Subquery(unread), 0))
+
+
+def agent_unread_count(*, conversation: Conversation) -> int:
+    return Message.objects.filter(
+        conversation=conversation,
+        sender=Message.Sender.VISITOR,
+        id__gt=conversation.agent_last_read_id,
+    ).count()
 
 
 def agent_open_conversations(*, agent: Agent) -> QuerySet[Conversation]:
@@ -115,6 +125,10 @@ def visitor_other_conversations(*, visitor: Visitor, exclude_id: int) -> QuerySe
     return visitor.conversations.exclude(id=exclude_id).order_by("-created_at")[:10]
 
 
+def visitor_latest_conversation(*, visitor: Visitor) -> Conversation | None:
+    return visitor.conversations.order_by("-created_at", "-id").first()
+
+
 def online_agents(*, site_id: int) -> QuerySet[Agent]:
     return Agent.objects.filter(
         sites__id=site_id,
@@ -132,7 +146,9 @@ def canned_responses(*, site_ids: Iterable[int]) -> QuerySet[CannedResponse]:
 
 
 def transcript_search(*, agent: Agent, query: str, status: str = "") -> QuerySet[Conversation]:
-    qs = Conversation.objects.filter(site__agents=agent).select_related("visitor", "site", "assignee__user")
+    qs = Conversation.objects.filter(site__agents=agent).select_related(
+        "visitor", "site", "assignee__user"
+    )
     if status:
         qs = qs.filter(status=status)
     if query:

@@ -20,7 +20,14 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from chat import events
-from chat.models import Agent, Conversation, Message, Site, Visitor, conversation_public_id_validator
+from chat.models import (
+    Agent,
+    Conversation,
+    Message,
+    Site,
+    Visitor,
+    conversation_public_id_validator,
+)
 from chat.selectors import site_has_online_agent
 from chat.tokens import identity_hash_verify
 
@@ -77,7 +84,9 @@ def check_public_id(public_id: str) -> str:
     try:
         conversation_public_id_validator(public_id)
     except ValidationError as exc:
-        raise ChatError("invalid_conversation_id", "Conversation ids are " + exc.messages[0]) from exc
+        raise ChatError(
+            "invalid_conversation_id", "Conversation ids are " + exc.messages[0]
+        ) from exc
     return public_id
 
 
@@ -151,7 +160,9 @@ def conversation_start(
     check_public_id(public_id)
     text = check_body(first_message)
     cid = check_client_id(client_id)
-    existing = Conversation.objects.filter(public_id=public_id).select_related("visitor", "site").first()
+    existing = (
+        Conversation.objects.filter(public_id=public_id).select_related("visitor", "site").first()
+    )
     if existing is not None:
         if visitor is not None and existing.visitor_id == visitor.pk:
             return existing
@@ -165,7 +176,9 @@ def conversation_start(
             conversation = Conversation.objects.create(
                 public_id=public_id, site=site, visitor=visitor, waiting_since=now
             )
-            message = _message_create(conversation, sender=Message.Sender.VISITOR, body=text, client_id=cid)
+            message = _message_create(
+                conversation, sender=Message.Sender.VISITOR, body=text, client_id=cid
+            )
             conversation.save(update_fields=["last_message_at", "last_message_preview"])
             events.conversation_changed(conversation, before=None, message=message)
     except IntegrityError as exc:
@@ -174,7 +187,12 @@ def conversation_start(
 
 
 def _message_create(
-    conversation: Conversation, *, sender: str, body: str, agent: Agent | None = None, client_id: str = ""
+    conversation: Conversation,
+    *,
+    sender: str,
+    body: str,
+    agent: Agent | None = None,
+    client_id: str = "",
 ) -> Message:
     message = Message.objects.create(
         conversation=conversation, sender=sender, body=body, agent=agent, client_id=client_id
@@ -190,7 +208,11 @@ def _reopen_for_visitor(conversation: Conversation, now: Any) -> None:
     agent = conversation.assignee
     conversation.resolved_at = None
     conversation.rating = None
-    if agent is not None and agent.availability == Agent.Availability.ONLINE and agent.user.is_active:
+    if (
+        agent is not None
+        and agent.availability == Agent.Availability.ONLINE
+        and agent.user.is_active
+    ):
         conversation.status = Conversation.Status.OPEN
     else:
         conversation.status = Conversation.Status.WAITING
@@ -240,21 +262,48 @@ def message_post(
         elif sender == Message.Sender.AGENT:
             assert agent is not None
             check_agent_serves(agent=agent, conversation=conversation)
-            if conversation.status != Conversation.Status.OPEN or conversation.assignee_id != agent.pk:
+            if (
+                conversation.status != Conversation.Status.OPEN
+                or conversation.assignee_id != agent.pk
+            ):
                 if conversation.status == Conversation.Status.OPEN:
-                    raise ChatError("assigned_elsewhere", f"{conversation.assignee} is handling this conversation.")
+                    raise ChatError(
+                        "assigned_elsewhere",
+                        f"{conversation.assignee} is handling this conversation.",
+                    )
                 _assign(conversation, agent, now)
                 fields += ["status", "assignee", "claimed_at", "resolved_at"]
         elif sender == Message.Sender.NOTE:
             assert agent is not None
             check_agent_serves(agent=agent, conversation=conversation)
-        message = _message_create(conversation, sender=sender, body=text, agent=agent, client_id=cid)
+        message = _message_create(
+            conversation, sender=sender, body=text, agent=agent, client_id=cid
+        )
         if sender == Message.Sender.AGENT:
             conversation.agent_last_read_id = message.pk
             fields.append("agent_last_read_id")
         conversation.save(update_fields=fields)
         events.conversation_changed(conversation, before=before, message=message)
+        if sender == Message.Sender.AGENT:
+            _email_if_visitor_away(conversation, message)
     return PostResult(message=message, conversation=conversation, created=True)
+
+
+def _email_if_visitor_away(conversation: Conversation, message: Message) -> None:
+    """A visitor with no open socket would never see the reply: mail it, after commit."""
+    visitor = conversation.visitor
+    if visitor.is_online or not visitor.email:
+        return
+    from django.core.mail import send_mail
+
+    agent_name = message.agent.name if message.agent else "Support"
+    subject = f"{agent_name} replied to your conversation with {conversation.site.name}"
+    body = f"{message.body}\n\n-- {agent_name}, {conversation.site.name}"
+
+    def deliver() -> None:
+        send_mail(subject, body, None, [visitor.email])
+
+    transaction.on_commit(deliver, robust=True)
 
 
 def _routing_change(
@@ -285,11 +334,16 @@ def conversation_claim(*, conversation_id: int, agent: Agent) -> Conversation:
         if conversation.status == Conversation.Status.OPEN:
             if conversation.assignee_id == agent.pk:
                 return
-            raise ChatError("already_claimed", f"{conversation.assignee} has already claimed this conversation.")
+            raise ChatError(
+                "already_claimed", f"{conversation.assignee} has already claimed this conversation."
+            )
         _assign(conversation, agent, now)
 
     return _routing_change(
-        conversation_id=conversation_id, agent=agent, change=change, system_text=f"{agent.name} joined the conversation"
+        conversation_id=conversation_id,
+        agent=agent,
+        change=change,
+        system_text=f"{agent.name} joined the conversation",
     )
 
 
@@ -298,14 +352,19 @@ def conversation_resolve(*, conversation_id: int, agent: Agent) -> Conversation:
         if conversation.status == Conversation.Status.RESOLVED:
             raise ChatError("already_resolved", "This conversation is already resolved.")
         if conversation.status == Conversation.Status.OPEN and conversation.assignee_id != agent.pk:
-            raise ChatError("assigned_elsewhere", f"{conversation.assignee} is handling this conversation.")
+            raise ChatError(
+                "assigned_elsewhere", f"{conversation.assignee} is handling this conversation."
+            )
         if conversation.assignee_id is None:
             conversation.assignee = agent
         conversation.status = Conversation.Status.RESOLVED
         conversation.resolved_at = now
 
     return _routing_change(
-        conversation_id=conversation_id, agent=agent, change=change, system_text=f"{agent.name} resolved the conversation"
+        conversation_id=conversation_id,
+        agent=agent,
+        change=change,
+        system_text=f"{agent.name} resolved the conversation",
     )
 
 
@@ -316,19 +375,29 @@ def conversation_reopen(*, conversation_id: int, agent: Agent) -> Conversation:
         _assign(conversation, agent, now)
 
     return _routing_change(
-        conversation_id=conversation_id, agent=agent, change=change, system_text=f"{agent.name} reopened the conversation"
+        conversation_id=conversation_id,
+        agent=agent,
+        change=change,
+        system_text=f"{agent.name} reopened the conversation",
     )
 
 
-def conversation_transfer(*, conversation_id: int, agent: Agent, to_agent_id: object) -> Conversation:
+def conversation_transfer(
+    *, conversation_id: int, agent: Agent, to_agent_id: object
+) -> Conversation:
     try:
         target = Agent.objects.select_related("user").get(pk=int(str(to_agent_id)))
     except (Agent.DoesNotExist, ValueError) as exc:
         raise ChatError("invalid", "Choose an agent to transfer to.") from exc
 
     def change(conversation: Conversation, now: Any) -> None:
-        if conversation.status == Conversation.Status.OPEN and conversation.assignee_id not in (None, agent.pk):
-            raise ChatError("assigned_elsewhere", f"{conversation.assignee} is handling this conversation.")
+        if conversation.status == Conversation.Status.OPEN and conversation.assignee_id not in (
+            None,
+            agent.pk,
+        ):
+            raise ChatError(
+                "assigned_elsewhere", f"{conversation.assignee} is handling this conversation."
+            )
         if target.pk == agent.pk:
             raise ChatError("invalid", "Choose another agent.")
         if target.availability != Agent.Availability.ONLINE or not target.user.is_active:
@@ -386,7 +455,9 @@ def visitor_identify(
     if user_id is not None or user_hash is not None:
         if not isinstance(user_id, str | int) or not isinstance(user_hash, str) or not str(user_id):
             raise ChatError("invalid", "user_id and user_hash go together.")
-        if not identity_hash_verify(secret=visitor.site.identity_secret, user_id=str(user_id), user_hash=user_hash):
+        if not identity_hash_verify(
+            secret=visitor.site.identity_secret, user_id=str(user_id), user_hash=user_hash
+        ):
             raise ChatError("identity_rejected", "The user hash does not match this user id.")
         verified_id = str(user_id)[:128]
     with transaction.atomic():
@@ -396,7 +467,9 @@ def visitor_identify(
             if known is not None and known.pk != visitor.pk:
                 target = known
                 if conversation_id is not None:
-                    Conversation.objects.filter(pk=conversation_id, visitor=visitor).update(visitor=known)
+                    Conversation.objects.filter(pk=conversation_id, visitor=visitor).update(
+                        visitor=known
+                    )
             target.external_id = verified_id
             target.is_verified = True
         if name.strip():
@@ -405,10 +478,12 @@ def visitor_identify(
             target.email = email
         target.save()
         if conversation_id is not None:
-            conversation = Conversation.objects.select_related("visitor", "site", "assignee__user").get(
-                pk=conversation_id
+            conversation = Conversation.objects.select_related(
+                "visitor", "site", "assignee__user"
+            ).get(pk=conversation_id)
+            events.conversation_changed(
+                conversation, before=events.Snapshot.of(conversation), visitor_details=True
             )
-            events.conversation_changed(conversation, before=events.Snapshot.of(conversation), visitor_details=True)
     return target
 
 
@@ -422,19 +497,21 @@ def visitor_presence(*, visitor_id: uuid.UUID, conversation_id: int | None, delt
             open_sockets=Greatest(F("open_sockets") + delta, 0), last_seen=timezone.now()
         )
         if conversation_id is not None:
-            conversation = Conversation.objects.select_related("visitor", "site", "assignee__user").get(
-                pk=conversation_id
+            conversation = Conversation.objects.select_related(
+                "visitor", "site", "assignee__user"
+            ).get(pk=conversation_id)
+            events.conversation_changed(
+                conversation, before=events.Snapshot.of(conversation), visitor_details=True
             )
-            events.conversation_changed(conversation, before=events.Snapshot.of(conversation), visitor_details=True)
 
 
 def visitor_mark_read(*, conversation_id: int, last_seen_id: object) -> None:
     if not isinstance(last_seen_id, int) or isinstance(last_seen_id, bool) or last_seen_id < 0:
         raise ChatError("invalid", "last_seen_id must be a message id.")
     with transaction.atomic():
-        updated = Conversation.objects.filter(pk=conversation_id, visitor_last_read_id__lt=last_seen_id).update(
-            visitor_last_read_id=last_seen_id
-        )
+        updated = Conversation.objects.filter(
+            pk=conversation_id, visitor_last_read_id__lt=last_seen_id
+        ).update(visitor_last_read_id=last_seen_id)
         if updated:
             conversation = Conversation.objects.get(pk=conversation_id)
             events.visitor_read(conversation=conversation)
@@ -444,17 +521,22 @@ def agent_mark_read(*, conversation: Conversation, agent: Agent) -> None:
     """The agents have seen everything up to the latest message."""
     latest = conversation.messages.order_by("-id").values_list("id", flat=True).first() or 0
     with transaction.atomic():
-        updated = Conversation.objects.filter(pk=conversation.pk, agent_last_read_id__lt=latest).update(
-            agent_last_read_id=latest
-        )
+        updated = Conversation.objects.filter(
+            pk=conversation.pk, agent_last_read_id__lt=latest
+        ).update(agent_last_read_id=latest)
         if updated:
             conversation.agent_last_read_id = latest
             events.agent_read(conversation=conversation)
-            if conversation.assignee_id == agent.pk and conversation.status == Conversation.Status.OPEN:
+            if (
+                conversation.assignee_id == agent.pk
+                and conversation.status == Conversation.Status.OPEN
+            ):
                 events.conversation_changed(conversation, before=events.Snapshot.of(conversation))
 
 
-def typing_notify(*, conversation: Conversation, sender: str, agent: Agent | None, skip: str) -> None:
+def typing_notify(
+    *, conversation: Conversation, sender: str, agent: Agent | None, skip: str
+) -> None:
     """Typing is never stored; the caller throttles it per socket."""
     events.typing_signal(conversation=conversation, sender=sender, agent=agent, skip=skip)
 
@@ -484,12 +566,15 @@ def agent_sockets_close(*, user_id: int) -> None:
 def site_upsert(*, name: str, key: str, origins: list[str]) -> Site:
     """Create or update the site with this widget key. Idempotent."""
     site, _ = Site.objects.update_or_create(
-        widget_key=key, defaults={"name": name, "allowed_origins": "\n".join(origins), "is_active": True}
+        widget_key=key,
+        defaults={"name": name, "allowed_origins": "\n".join(origins), "is_active": True},
     )
     return site
 
 
-def agent_upsert(*, username: str, password: str, site_keys: list[str], display_name: str = "") -> Agent:
+def agent_upsert(
+    *, username: str, password: str, site_keys: list[str], display_name: str = ""
+) -> Agent:
     """Create or update a user with an agent profile serving these sites. Idempotent."""
     from django.contrib.auth import get_user_model
 

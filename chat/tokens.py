@@ -13,7 +13,9 @@ VISITOR_TOKEN_SALT = "chat.visitor-token.v1"
 
 def visitor_token_issue(*, site_id: int, visitor_id: uuid.UUID) -> str:
     """A token the widget keeps and presents to resume the visitor's conversations."""
-    return signing.dumps({"s": site_id, "v": str(visitor_id)}, salt=VISITOR_TOKEN_SALT, compress=True)
+    return signing.dumps(
+        {"s": site_id, "v": str(visitor_id)}, salt=VISITOR_TOKEN_SALT, compress=True
+    )
 
 
 def visitor_token_verify(*, token: str, site_id: int) -> uuid.UUID | None:

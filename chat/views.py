@@ -15,10 +15,15 @@ def widget_config(request: HttpRequest, key: str) -> HttpResponse:
     """The widget's look and whether anyone is online; readable only by the site's origins."""
     site = selectors.site_by_widget_key(key=key)
     if site is None:
-        return JsonResponse({"error": "unknown_site", "message": "No active site has this key."}, status=404)
+        return JsonResponse(
+            {"error": "unknown_site", "message": "No active site has this key."}, status=404
+        )
     origin = request.headers.get("Origin")
     if origin is not None and not selectors.site_origin_allowed(site=site, origin=origin):
-        return JsonResponse({"error": "origin_not_allowed", "message": "This origin may not embed the widget."}, status=403)
+        return JsonResponse(
+            {"error": "origin_not_allowed", "message": "This origin may not embed the widget."},
+            status=403,
+        )
     response = JsonResponse(
         {
             "name": site.name,
@@ -44,7 +49,9 @@ def demo_shop(request: HttpRequest) -> HttpResponse:
     server is http://127.0.0.1:8000) to exercise the real cross-origin path.
     """
     server = request.GET.get("server") or settings.CHAT_DEMO_SERVER
-    response = render(request, "chat/demo_shop.html", {"server": server.rstrip("/"), "site_key": "demo"})
+    response = render(
+        request, "chat/demo_shop.html", {"server": server.rstrip("/"), "site_key": "demo"}
+    )
     # The shop is "another website": its policy allows loading the widget from our server.
     response["Content-Security-Policy"] = (
         f"default-src 'self'; script-src 'self' {server}; connect-src 'self' {server} "

@@ -12,11 +12,16 @@ import sys
 from daphne.cli import CommandLineInterface
 
 SERVER_FLAGS = [
-    "--websocket-max-message-size", "65536",
-    "--websocket-max-frame-size", "65536",
-    "--websocket_timeout", "-1",
-    "--ping-interval", "20",
-    "--ping-timeout", "30",
+    "--websocket-max-message-size",
+    "65536",
+    "--websocket-max-frame-size",
+    "65536",
+    "--websocket_timeout",
+    "-1",
+    "--ping-interval",
+    "20",
+    "--ping-timeout",
+    "30",
 ]
 
 

@@ -60,6 +60,11 @@ def search(request: HttpRequest, agent: Agent) -> HttpResponse:
     return render(
         request,
         "dashboard/search.html",
-        {**panels.inbox_context(agent=agent), "form": form, "page": page, "query": query,
-         "statuses": Conversation.Status.choices},
+        {
+            **panels.inbox_context(agent=agent),
+            "form": form,
+            "page": page,
+            "query": query,
+            "statuses": Conversation.Status.choices,
+        },
     )

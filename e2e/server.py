@@ -28,7 +28,8 @@ def test_database_url() -> str:
     user = settings.get("USER") or ""
     password = f":{settings['PASSWORD']}" if settings.get("PASSWORD") else ""
     auth = f"{user}{password}@" if user else ""
-    return f"postgres://{auth}{settings.get('HOST') or '127.0.0.1'}:{settings.get('PORT') or 5432}/{settings['NAME']}"
+    host = f"{settings.get('HOST') or '127.0.0.1'}:{settings.get('PORT') or 5432}"
+    return f"postgres://{auth}{host}/{settings['NAME']}"
 
 
 class DaphneServer:
@@ -63,7 +64,10 @@ class DaphneServer:
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "config.serve", "-b", "127.0.0.1", "-p", str(self.port)],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:

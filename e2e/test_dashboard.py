@@ -33,7 +33,9 @@ def sign_in(browser: Browser, server: DaphneServer, username: str) -> Page:
 def shop(server: DaphneServer) -> None:
     site_upsert(name="Shop", key="shop", origins=[server.url])
     for name in ("alice", "bob"):
-        agent_upsert(username=name, password="pw-" + name, site_keys=["shop"], display_name=name.capitalize())
+        agent_upsert(
+            username=name, password="pw-" + name, site_keys=["shop"], display_name=name.capitalize()
+        )
     # Setup only: the test process's channel layer has no listeners, so no broadcast.
     Agent.objects.update(availability="online")
 
@@ -50,17 +52,21 @@ def test_two_agents_claim_reply_note_resolve_and_survive_a_restart(
     session = visitor.wait_for(lambda f: f["type"] == "session")
     assert session["token"]
     for page in (alice, bob):
-        expect(page.get_by_role("list", name="Waiting conversations").get_by_role("link")).to_contain_text(
-            "Hello, my order is late", timeout=1000
-        )
+        expect(
+            page.get_by_role("list", name="Waiting conversations").get_by_role("link")
+        ).to_contain_text("Hello, my order is late", timeout=1000)
     print(f"\npool update reached both agents in {time.monotonic() - started:.3f}s")
 
     alice.get_by_role("list", name="Waiting conversations").get_by_role("link").first.click()
     expect(alice.get_by_role("log", name="Transcript")).to_contain_text("Hello, my order is late")
     expect(alice.locator("body")).to_have_attribute("data-connection", "online")
     alice.get_by_role("button", name="Claim").click()
-    expect(bob.get_by_role("list", name="Waiting conversations").get_by_role("link")).to_have_count(0)
-    expect(alice.get_by_role("list", name="My conversations")).to_contain_text("Hello, my order is late")
+    expect(bob.get_by_role("list", name="Waiting conversations").get_by_role("link")).to_have_count(
+        0
+    )
+    expect(alice.get_by_role("list", name="My conversations")).to_contain_text(
+        "Hello, my order is late"
+    )
     status = visitor.wait_for(lambda f: f["type"] == "status" and f["status"] == "open")
     assert status["agent_name"] == "Alice"
 
@@ -98,7 +104,9 @@ def test_two_agents_claim_reply_note_resolve_and_survive_a_restart(
     expect(alice.locator("body")).to_have_attribute("data-connection", "online", timeout=20000)
     visitor.open()
     visitor.say("Are you still there?", client_id="v3")
-    expect(alice.get_by_role("log", name="Transcript")).to_contain_text("Are you still there?", timeout=10000)
+    expect(alice.get_by_role("log", name="Transcript")).to_contain_text(
+        "Are you still there?", timeout=10000
+    )
     alice.get_by_role("textbox", name="Reply").fill("Yes, still here.")
     alice.get_by_role("textbox", name="Reply").press("Enter")
     visitor.wait_for(lambda f: f["type"] == "chat.message" and f["message"] == "Yes, still here.")
@@ -114,20 +122,28 @@ def test_two_agents_claim_reply_note_resolve_and_survive_a_restart(
     visitor.close()
 
 
-def test_inbox_screenshot_for_the_readme(browser: Browser, server: DaphneServer, shop: None) -> None:
+def test_inbox_screenshot_for_the_readme(
+    browser: Browser, server: DaphneServer, shop: None
+) -> None:
     alice = sign_in(browser, server, "alice")
     alice.set_viewport_size({"width": 1280, "height": 720})
     visitors = []
-    for n, text in enumerate(["Do you ship to Norway?", "My socks have a hole", "Can I change my order?"]):
+    for n, text in enumerate(
+        ["Do you ship to Norway?", "My socks have a hole", "Can I change my order?"]
+    ):
         visitor = ScriptedVisitor(server.ws_url, f"shot-conv-{n:04d}", "shop").open()
         visitor.say(text)
         visitors.append(visitor)
-    expect(alice.get_by_role("list", name="Waiting conversations").get_by_role("link")).to_have_count(3)
+    expect(
+        alice.get_by_role("list", name="Waiting conversations").get_by_role("link")
+    ).to_have_count(3)
     alice.get_by_role("list", name="Waiting conversations").get_by_role("link").first.click()
     alice.get_by_role("button", name="Claim").click()
     alice.get_by_role("textbox", name="Reply").fill("Yes, we ship to all of Europe!")
     alice.get_by_role("textbox", name="Reply").press("Enter")
-    expect(alice.get_by_role("log", name="Transcript")).to_contain_text("Yes, we ship to all of Europe!")
+    expect(alice.get_by_role("log", name="Transcript")).to_contain_text(
+        "Yes, we ship to all of Europe!"
+    )
     expect(alice).to_have_title(re.compile(r"^\(2\) "))
     (ROOT / "docs").mkdir(exist_ok=True)
     alice.screenshot(path=str(ROOT / "docs" / "inbox.png"))

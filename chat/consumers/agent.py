@@ -9,11 +9,10 @@ from __future__ import annotations
 import time
 from typing import Any, ClassVar
 
-from channels.db import database_sync_to_async
 from django.conf import settings
 
 from chat import groups, panels, selectors, services
-from chat.consumers.base import CLOSE_FORBIDDEN, CLOSE_NOT_FOUND, CLOSE_UNAUTHORIZED, ChatSocket
+from chat.consumers.base import CLOSE_FORBIDDEN, CLOSE_NOT_FOUND, CLOSE_UNAUTHORIZED, ChatSocket, db
 from chat.models import Agent, Conversation, Message
 from chat.services import ChatError
 
@@ -27,7 +26,7 @@ class AgentSocket(ChatSocket):
         if not self.scope.get("origin_allowed", False):
             await self.refuse(CLOSE_FORBIDDEN)
             return None
-        agent = await database_sync_to_async(selectors.agent_for_user)(user=self.scope.get("user"))
+        agent = await db(selectors.agent_for_user)(user=self.scope.get("user"))
         if agent is None:
             await self.refuse(CLOSE_UNAUTHORIZED)
             return None
@@ -51,18 +50,18 @@ class InboxConsumer(AgentSocket):
         if agent is None:
             return
         await self.accept()
-        site_ids = await database_sync_to_async(selectors.agent_site_ids)(agent=agent)
+        site_ids = await db(selectors.agent_site_ids)(agent=agent)
         await self.join(
             *(groups.site_pool_group(site_id) for site_id in site_ids),
             groups.agent_group(agent.pk),
             groups.agent_control_group(agent.pk),
         )
         # Joined first, then drawn: a change in between arrives after the fresh copy.
-        await self.send(text_data=await database_sync_to_async(panels.render_inbox_panels)(agent=agent))
+        await self.send(text_data=await db(panels.render_inbox_panels)(agent=agent))
 
     async def on_availability(self, content: dict[str, Any]) -> None:
         assert self.agent is not None
-        await database_sync_to_async(services.agent_availability_set)(
+        await db(services.agent_availability_set)(
             agent=self.agent, availability=content.get("availability")
         )
 
@@ -86,9 +85,7 @@ class AgentConversationConsumer(AgentSocket):
         if agent is None:
             return
         public_id = self.scope["url_route"]["kwargs"]["conversation_id"]
-        conversation = await database_sync_to_async(selectors.conversation_for_agent)(
-            agent=agent, public_id=public_id
-        )
+        conversation = await db(selectors.conversation_for_agent)(agent=agent, public_id=public_id)
         if conversation is None:
             await self.refuse(CLOSE_NOT_FOUND)
             return
@@ -97,11 +94,11 @@ class AgentConversationConsumer(AgentSocket):
         await self.join(
             groups.conversation_agents_group(conversation.pk), groups.agent_control_group(agent.pk)
         )
-        html, self.last_sent_id = await database_sync_to_async(panels.render_conversation_panels)(
+        html, self.last_sent_id = await db(panels.render_conversation_panels)(
             agent=agent, conversation=conversation
         )
         await self.send(text_data=html)
-        await database_sync_to_async(services.agent_mark_read)(conversation=conversation, agent=agent)
+        await db(services.agent_mark_read)(conversation=conversation, agent=agent)
 
     async def agent_html(self, event: dict[str, Any]) -> None:
         message_id = event.get("message_id")
@@ -113,7 +110,7 @@ class AgentConversationConsumer(AgentSocket):
 
     async def _post(self, sender: str, content: dict[str, Any]) -> None:
         assert self.agent is not None
-        await database_sync_to_async(services.message_post)(
+        await db(services.message_post)(
             conversation_id=self.conversation.pk,
             sender=sender,
             body=content.get("body"),
@@ -122,7 +119,7 @@ class AgentConversationConsumer(AgentSocket):
         )
         # Stored (or a retry of a stored one): hand this socket a fresh, empty form.
         await self.send(
-            text_data=await database_sync_to_async(panels.render_composer)(
+            text_data=await db(panels.render_composer)(
                 agent=self.agent, conversation=self.conversation
             )
         )
@@ -138,35 +135,42 @@ class AgentConversationConsumer(AgentSocket):
         if now - self.last_typing < settings.CHAT_TYPING_MIN_INTERVAL:
             return
         self.last_typing = now
-        await database_sync_to_async(services.typing_notify)(
-            conversation=self.conversation, sender=Message.Sender.AGENT, agent=self.agent, skip=self.channel_name
+        await db(services.typing_notify)(
+            conversation=self.conversation,
+            sender=Message.Sender.AGENT,
+            agent=self.agent,
+            skip=self.channel_name,
         )
 
     async def on_claim(self, content: dict[str, Any]) -> None:
         assert self.agent is not None
-        await database_sync_to_async(services.conversation_claim)(conversation_id=self.conversation.pk, agent=self.agent)
+        await db(services.conversation_claim)(
+            conversation_id=self.conversation.pk, agent=self.agent
+        )
 
     async def on_resolve(self, content: dict[str, Any]) -> None:
         assert self.agent is not None
-        await database_sync_to_async(services.conversation_resolve)(
+        await db(services.conversation_resolve)(
             conversation_id=self.conversation.pk, agent=self.agent
         )
 
     async def on_reopen(self, content: dict[str, Any]) -> None:
         assert self.agent is not None
-        await database_sync_to_async(services.conversation_reopen)(
+        await db(services.conversation_reopen)(
             conversation_id=self.conversation.pk, agent=self.agent
         )
 
     async def on_transfer(self, content: dict[str, Any]) -> None:
         assert self.agent is not None
-        await database_sync_to_async(services.conversation_transfer)(
-            conversation_id=self.conversation.pk, agent=self.agent, to_agent_id=content.get("agent_id")
+        await db(services.conversation_transfer)(
+            conversation_id=self.conversation.pk,
+            agent=self.agent,
+            to_agent_id=content.get("agent_id"),
         )
 
     async def on_read(self, content: dict[str, Any]) -> None:
         assert self.agent is not None
-        await database_sync_to_async(services.agent_mark_read)(conversation=self.conversation, agent=self.agent)
+        await db(services.agent_mark_read)(conversation=self.conversation, agent=self.agent)
 
 
 __all__ = ["AgentConversationConsumer", "ChatError", "InboxConsumer"]

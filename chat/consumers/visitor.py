@@ -13,7 +13,6 @@ import uuid
 from typing import Any, ClassVar
 from urllib.parse import parse_qs
 
-from channels.db import database_sync_to_async
 from django.conf import settings
 
 from chat import groups, selectors, services
@@ -23,6 +22,7 @@ from chat.consumers.base import (
     CLOSE_NOT_FOUND,
     CLOSE_UNAUTHORIZED,
     ChatSocket,
+    db,
 )
 from chat.events import message_payload, status_payload
 from chat.models import Conversation, Message, Site, Visitor
@@ -31,12 +31,12 @@ from chat.services import ChatError
 from chat.tokens import visitor_token_issue, visitor_token_verify
 
 
-@database_sync_to_async
+@db
 def _load_site(key: str) -> Site | None:
     return selectors.site_by_widget_key(key=key)
 
 
-@database_sync_to_async
+@db
 def _load_conversation(public_id: str) -> Conversation | None:
     return (
         Conversation.objects.filter(public_id=public_id)
@@ -45,21 +45,25 @@ def _load_conversation(public_id: str) -> Conversation | None:
     )
 
 
-@database_sync_to_async
+@db
 def _load_visitor(visitor_id: uuid.UUID, site: Site) -> Visitor | None:
     return Visitor.objects.filter(pk=visitor_id, site=site).select_related("site").first()
 
 
-@database_sync_to_async
+@db
 def _backlog(conversation_id: int, after_id: int) -> list[dict[str, Any]]:
-    rows = selectors.messages_after(conversation_id=conversation_id, after_id=after_id, include_notes=False)
+    rows = selectors.messages_after(
+        conversation_id=conversation_id, after_id=after_id, include_notes=False
+    )
     return [message_payload(m) for m in rows]
 
 
-@database_sync_to_async
+@db
 def _status(conversation_id: int) -> tuple[dict[str, Any], bool]:
     conversation = Conversation.objects.select_related("assignee__user").get(pk=conversation_id)
-    return status_payload(conversation), selectors.site_has_online_agent(site_id=conversation.site_id)
+    return status_payload(conversation), selectors.site_has_online_agent(
+        site_id=conversation.site_id
+    )
 
 
 class VisitorConsumer(ChatSocket):
@@ -111,7 +115,7 @@ class VisitorConsumer(ChatSocket):
         if self.auth_timer is not None:
             self.auth_timer.cancel()
         if self.attached and self.visitor is not None and self.conversation is not None:
-            await database_sync_to_async(services.visitor_presence)(
+            await db(services.visitor_presence)(
                 visitor_id=self.visitor.pk, conversation_id=self.conversation.pk, delta=-1
             )
         await super().disconnect(code)
@@ -141,29 +145,45 @@ class VisitorConsumer(ChatSocket):
             self.visitor = await _load_visitor(visitor_id, self.site) if visitor_id else None
             if self.visitor is None:
                 if self.conversation is not None:
-                    await self.deny("invalid_token", "That visitor token is not valid here.", CLOSE_FORBIDDEN)
+                    await self.deny(
+                        "invalid_token", "That visitor token is not valid here.", CLOSE_FORBIDDEN
+                    )
                     return
-                raise ChatError("invalid_token", "That visitor token is not valid here; starting afresh.")
-        if self.conversation is not None:
-            if self.visitor is None or self.conversation.visitor_id != self.visitor.pk:
-                await self.deny("forbidden", "This conversation belongs to someone else.", CLOSE_FORBIDDEN)
-                return
+                raise ChatError(
+                    "invalid_token", "That visitor token is not valid here; starting afresh."
+                )
+        if self.conversation is not None and (
+            self.visitor is None or self.conversation.visitor_id != self.visitor.pk
+        ):
+            await self.deny(
+                "forbidden", "This conversation belongs to someone else.", CLOSE_FORBIDDEN
+            )
+            return
         if self.visitor is not None and self.context:
-            await database_sync_to_async(services.visitor_context_update)(visitor=self.visitor, context=self.context)
+            await db(services.visitor_context_update)(visitor=self.visitor, context=self.context)
         if self.conversation is not None:
             await self.attach(self.conversation)
         else:
-            online = await database_sync_to_async(selectors.site_has_online_agent)(site_id=self.site.pk)
-            await self.send_json({"type": "session", "conversation_id": self.public_id, "agents_online": online,
-                                  "token": await self.token(), "status": None})
+            online = await db(selectors.site_has_online_agent)(site_id=self.site.pk)
+            await self.send_json(
+                {
+                    "type": "session",
+                    "conversation_id": self.public_id,
+                    "agents_online": online,
+                    "token": await self.token(),
+                    "status": None,
+                }
+            )
 
     async def on_message(self, content: dict[str, Any]) -> None:
         if not self.attached:
             # The first message creates the conversation with it; attaching sends it back.
-            await self.open_conversation(first_message=content.get("message"), client_id=content.get("client_id", ""))
+            await self.open_conversation(
+                first_message=content.get("message"), client_id=content.get("client_id", "")
+            )
             return
         assert self.conversation is not None
-        result = await database_sync_to_async(services.message_post)(
+        result = await db(services.message_post)(
             conversation_id=self.conversation.pk,
             sender=Message.Sender.VISITOR,
             body=content.get("message"),
@@ -180,8 +200,11 @@ class VisitorConsumer(ChatSocket):
         if now - self.last_typing < settings.CHAT_TYPING_MIN_INTERVAL:
             return
         self.last_typing = now
-        await database_sync_to_async(services.typing_notify)(
-            conversation=self.conversation, sender=Message.Sender.VISITOR, agent=None, skip=self.channel_name
+        await db(services.typing_notify)(
+            conversation=self.conversation,
+            sender=Message.Sender.VISITOR,
+            agent=None,
+            skip=self.channel_name,
         )
 
     async def on_identify(self, content: dict[str, Any]) -> None:
@@ -189,27 +212,40 @@ class VisitorConsumer(ChatSocket):
         if self.conversation is not None and not self.attached:
             raise ChatError("auth_required", "Say hello with your visitor token first.")
         if self.visitor is None:
-            self.visitor = await database_sync_to_async(services.visitor_create)(site=self.site, context=self.context)
-        self.visitor = await database_sync_to_async(services.visitor_identify)(
+            self.visitor = await db(services.visitor_create)(site=self.site, context=self.context)
+        previous = self.visitor.pk
+        self.visitor = await db(services.visitor_identify)(
             conversation_id=self.conversation.pk if self.attached and self.conversation else None,
             visitor=self.visitor,
             payload=content,
         )
-        await self.send_json({"type": "identified", "name": self.visitor.name, "email": self.visitor.email,
-                              "verified": self.visitor.is_verified,
-                              "token": await self.token()})
+        history = None
+        if self.visitor.pk != previous and not self.attached:
+            # A verified user seen before: their latest conversation follows them here.
+            latest = await db(selectors.visitor_latest_conversation)(visitor=self.visitor)
+            history = latest.public_id if latest is not None else None
+        await self.send_json(
+            {
+                "type": "identified",
+                "name": self.visitor.name,
+                "email": self.visitor.email,
+                "verified": self.visitor.is_verified,
+                "token": await self.token(),
+                "conversation_id": history,
+            }
+        )
 
     async def on_read(self, content: dict[str, Any]) -> None:
         if not self.attached or self.conversation is None:
             raise ChatError("no_conversation", "Nothing to mark read yet.")
-        await database_sync_to_async(services.visitor_mark_read)(
+        await db(services.visitor_mark_read)(
             conversation_id=self.conversation.pk, last_seen_id=content.get("last_seen_id")
         )
 
     async def on_rate(self, content: dict[str, Any]) -> None:
         if not self.attached or self.conversation is None:
             raise ChatError("no_conversation", "Nothing to rate yet.")
-        await database_sync_to_async(services.conversation_rate)(
+        await db(services.conversation_rate)(
             conversation_id=self.conversation.pk, rating=content.get("rating")
         )
 
@@ -224,11 +260,13 @@ class VisitorConsumer(ChatSocket):
         """Attach to this socket's conversation, creating it if it does not exist yet."""
         assert self.site is not None
         if self.conversation is not None:
-            await self.deny("auth_required", "This conversation needs its visitor token.", CLOSE_UNAUTHORIZED)
+            await self.deny(
+                "auth_required", "This conversation needs its visitor token.", CLOSE_UNAUTHORIZED
+            )
             return
         client = self.scope.get("client") or ("unknown", 0)
         try:
-            conversation = await database_sync_to_async(services.conversation_start)(
+            conversation = await db(services.conversation_start)(
                 site=self.site,
                 public_id=self.public_id,
                 visitor=self.visitor,
@@ -257,14 +295,22 @@ class VisitorConsumer(ChatSocket):
         self.conversation = conversation
         self.attached = True
         await self.join(
-            groups.conversation_visitor_group(conversation.pk), groups.site_visitors_group(conversation.site_id)
+            groups.conversation_visitor_group(conversation.pk),
+            groups.site_visitors_group(conversation.site_id),
         )
-        await database_sync_to_async(services.visitor_presence)(
+        await db(services.visitor_presence)(
             visitor_id=self.visitor.pk, conversation_id=conversation.pk, delta=1
         )
         status, online = await _status(conversation.pk)
-        await self.send_json({"type": "session", "conversation_id": conversation.public_id, "agents_online": online,
-                              "token": await self.token(), "status": status["status"]})
+        await self.send_json(
+            {
+                "type": "session",
+                "conversation_id": conversation.public_id,
+                "agents_online": online,
+                "token": await self.token(),
+                "status": status["status"],
+            }
+        )
         await self.send_json(status)
         for payload in await _backlog(conversation.pk, self.last_sent_id):
             await self.send_json(payload)

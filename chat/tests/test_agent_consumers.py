@@ -12,7 +12,13 @@ from django.contrib.auth.models import User
 from django.test import Client
 
 from chat.models import Agent, Conversation, Site
-from conftest import agent_socket, receive_html_until, receive_until, session_cookie_for, visitor_socket
+from conftest import (
+    agent_socket,
+    receive_html_until,
+    receive_until,
+    session_cookie_for,
+    visitor_socket,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -27,7 +33,9 @@ async def connected(path: str, cookie: bytes | None, **kwargs: Any) -> Any:
 async def new_visitor(public_id: str, text: str) -> Any:
     ws = await visitor_socket(public_id)
     await ws.connect()
-    await ws.send_json_to({"type": "chat.message", "content": {"message": text, "client_id": "v-" + text}})
+    await ws.send_json_to(
+        {"type": "chat.message", "content": {"message": text, "client_id": "v-" + text}}
+    )
     await receive_until(ws, lambda f: f["type"] == "chat.message")
     return ws
 
@@ -90,8 +98,12 @@ async def test_new_conversation_reaches_both_pools_and_claim_removes_it_from_bot
         assert "need help" in html
 
     conversation = await Conversation.objects.aget(public_id="pooled-001")
-    room_a = await connected("/ws/chat/agent/pooled-001/", await sync_to_async(session_cookie_for)(alice))
-    room_b = await connected("/ws/chat/agent/pooled-001/", await sync_to_async(session_cookie_for)(bob))
+    room_a = await connected(
+        "/ws/chat/agent/pooled-001/", await sync_to_async(session_cookie_for)(alice)
+    )
+    room_b = await connected(
+        "/ws/chat/agent/pooled-001/", await sync_to_async(session_cookie_for)(bob)
+    )
     for room in (room_a, room_b):
         assert 'role="log"' in await receive_html_until(room, "need help")
     await room_a.send_json_to({"type": "claim", "HEADERS": {}})
@@ -116,14 +128,22 @@ async def test_new_conversation_reaches_both_pools_and_claim_removes_it_from_bot
 
 async def test_replies_travel_both_ways_and_notes_stay_internal(agent: Agent) -> None:
     visitor = await new_visitor("replies-01", "hi there")
-    room = await connected("/ws/chat/agent/replies-01/", await sync_to_async(session_cookie_for)(agent))
+    room = await connected(
+        "/ws/chat/agent/replies-01/", await sync_to_async(session_cookie_for)(agent)
+    )
     await receive_html_until(room, "hi there")
 
-    await room.send_json_to({"type": "note", "body": "VIP customer", "client_id": "n1", "HEADERS": {}})
+    await room.send_json_to(
+        {"type": "note", "body": "VIP customer", "client_id": "n1", "HEADERS": {}}
+    )
     note_html = await receive_html_until(room, "VIP customer")
     assert "msg-note" in note_html
-    await room.send_json_to({"type": "reply", "body": "Hello <b>you</b>", "client_id": "r1", "HEADERS": {}})
-    reply = await receive_until(visitor, lambda f: f["type"] == "chat.message" and f["sender"] == "agent")
+    await room.send_json_to(
+        {"type": "reply", "body": "Hello <b>you</b>", "client_id": "r1", "HEADERS": {}}
+    )
+    reply = await receive_until(
+        visitor, lambda f: f["type"] == "chat.message" and f["sender"] == "agent"
+    )
     assert reply["message"] == "Hello <b>you</b>" and reply["agent_name"] == "Alice"
     html = await receive_html_until(room, "Hello &lt;b&gt;you&lt;/b&gt;")
     assert "<b>you</b>" not in html  # escaped for the dashboard
@@ -163,7 +183,9 @@ async def test_deactivated_agent_loses_sockets(agent: Agent) -> None:
 
 async def test_bad_agent_frames_get_an_error_fragment(agent: Agent) -> None:
     visitor = await new_visitor("badagent-1", "hello")
-    room = await connected("/ws/chat/agent/badagent-1/", await sync_to_async(session_cookie_for)(agent))
+    room = await connected(
+        "/ws/chat/agent/badagent-1/", await sync_to_async(session_cookie_for)(agent)
+    )
     await receive_html_until(room, "hello")
     await room.send_to(text_data="{oops")
     assert "Frames must be JSON" in await receive_html_until(room, 'id="flash"')

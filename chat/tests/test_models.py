@@ -16,14 +16,18 @@ def conversation(site: Site) -> Conversation:
 def test_client_id_reused_in_one_conversation_is_rejected(conversation: Conversation) -> None:
     Message.objects.create(conversation=conversation, sender="visitor", body="a", client_id="c1")
     with pytest.raises(IntegrityError), transaction.atomic():
-        Message.objects.create(conversation=conversation, sender="visitor", body="b", client_id="c1")
+        Message.objects.create(
+            conversation=conversation, sender="visitor", body="b", client_id="c1"
+        )
     assert conversation.messages.count() == 1
 
 
 def test_client_id_may_repeat_across_conversations_and_blank_is_not_unique(
     conversation: Conversation, site: Site
 ) -> None:
-    other = Conversation.objects.create(public_id="conv-0002", site=site, visitor=conversation.visitor)
+    other = Conversation.objects.create(
+        public_id="conv-0002", site=site, visitor=conversation.visitor
+    )
     Message.objects.create(conversation=conversation, sender="visitor", body="a", client_id="c1")
     Message.objects.create(conversation=other, sender="visitor", body="a", client_id="c1")
     Message.objects.create(conversation=conversation, sender="visitor", body="x")
@@ -51,7 +55,9 @@ def test_pool_returns_only_waiting_conversations_of_the_site_in_arrival_order(
     visitor = Visitor.objects.create(site=site)
     stranger = Visitor.objects.create(site=other_site)
 
-    def make(public_id: str, minutes_ago: int, status: str = "waiting", on: Site = site) -> Conversation:
+    def make(
+        public_id: str, minutes_ago: int, status: str = "waiting", on: Site = site
+    ) -> Conversation:
         return Conversation.objects.create(
             public_id=public_id,
             site=on,
@@ -71,7 +77,9 @@ def test_pool_returns_only_waiting_conversations_of_the_site_in_arrival_order(
 def test_open_conversation_needs_an_assignee(site: Site) -> None:
     visitor = Visitor.objects.create(site=site)
     with pytest.raises(IntegrityError), transaction.atomic():
-        Conversation.objects.create(public_id="open-0001", site=site, visitor=visitor, status="open")
+        Conversation.objects.create(
+            public_id="open-0001", site=site, visitor=visitor, status="open"
+        )
 
 
 def test_rating_is_one_to_five(conversation: Conversation) -> None:

@@ -26,7 +26,12 @@ def sent(monkeypatch: pytest.MonkeyPatch) -> Sent:
 def conversation(site: Site) -> Conversation:
     visitor = Visitor.objects.create(site=site)
     return services.conversation_start(
-        site=site, public_id="conv-0001", visitor=visitor, context={}, ip="10.0.0.1", first_message="hello"
+        site=site,
+        public_id="conv-0001",
+        visitor=visitor,
+        context={},
+        ip="10.0.0.1",
+        first_message="hello",
     )
 
 
@@ -38,7 +43,9 @@ def test_visitor_message_is_saved_then_broadcast_after_commit(
     conversation: Conversation, sent: Sent, django_capture_on_commit_callbacks: Any
 ) -> None:
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        result = services.message_post(conversation_id=conversation.pk, sender="visitor", body="hello")
+        result = services.message_post(
+            conversation_id=conversation.pk, sender="visitor", body="hello"
+        )
     assert Message.objects.filter(pk=result.message.pk).exists()
     assert sent == []  # nothing is told before the commit
     for callback in callbacks:
@@ -53,17 +60,24 @@ def test_visitor_message_is_saved_then_broadcast_after_commit(
     assert visitor_event["payload"]["message"] == "hello"
     assert visitor_event["payload"]["sender"] == "visitor"
     assert visitor_event["message_id"] == result.message.pk
-    assert "hello" in sent[1][1]["html"] and 'hx-swap-oob="beforeend:#transcript-c' in sent[1][1]["html"]
+    assert (
+        "hello" in sent[1][1]["html"]
+        and 'hx-swap-oob="beforeend:#transcript-c' in sent[1][1]["html"]
+    )
 
 
 def test_same_client_id_is_stored_once_and_returns_the_original(
     conversation: Conversation, sent: Sent, django_capture_on_commit_callbacks: Any
 ) -> None:
     with django_capture_on_commit_callbacks(execute=True):
-        first = services.message_post(conversation_id=conversation.pk, sender="visitor", body="hi", client_id="abc")
+        first = services.message_post(
+            conversation_id=conversation.pk, sender="visitor", body="hi", client_id="abc"
+        )
     count = len(sent)
     with django_capture_on_commit_callbacks(execute=True):
-        again = services.message_post(conversation_id=conversation.pk, sender="visitor", body="hi", client_id="abc")
+        again = services.message_post(
+            conversation_id=conversation.pk, sender="visitor", body="hi", client_id="abc"
+        )
     assert first.created and not again.created
     assert again.message.pk == first.message.pk
     assert conversation.messages.filter(client_id="abc").count() == 1
@@ -75,7 +89,9 @@ def test_same_client_id_is_stored_once_and_returns_the_original(
     ("body", "code"),
     [("", "empty"), ("   ", "empty"), (None, "invalid"), (42, "invalid"), ("x" * 5001, "too_long")],
 )
-def test_bad_bodies_are_refused_and_store_nothing(conversation: Conversation, body: object, code: str) -> None:
+def test_bad_bodies_are_refused_and_store_nothing(
+    conversation: Conversation, body: object, code: str
+) -> None:
     with pytest.raises(ChatError) as caught:
         services.message_post(conversation_id=conversation.pk, sender="visitor", body=body)
     assert caught.value.code == code
@@ -94,9 +110,13 @@ def test_visitor_message_costs_a_fixed_number_of_queries(
     services.conversation_claim(conversation_id=conversation.pk, agent=Agent.objects.first())  # type: ignore[arg-type]
     # lock+load, client-id lookup, insert, update, the assignee's unread count (+ savepoint pair)
     with django_assert_num_queries(7), django_capture_on_commit_callbacks(execute=True):
-        services.message_post(conversation_id=conversation.pk, sender="visitor", body="one", client_id="q1")
+        services.message_post(
+            conversation_id=conversation.pk, sender="visitor", body="one", client_id="q1"
+        )
     with django_assert_num_queries(7), django_capture_on_commit_callbacks(execute=True):
-        services.message_post(conversation_id=conversation.pk, sender="visitor", body="two", client_id="q2")
+        services.message_post(
+            conversation_id=conversation.pk, sender="visitor", body="two", client_id="q2"
+        )
 
 
 def test_claim_moves_conversation_from_pool_to_agent(
@@ -109,11 +129,15 @@ def test_claim_moves_conversation_from_pool_to_agent(
     assert len(pool) == 1 and 'hx-swap-oob="delete"' in pool[0]["html"]
     mine = [e for g, e in sent if g == groups.agent_group(agent.pk)]
     assert len(mine) == 1 and "afterbegin:#mine-list" in mine[0]["html"]
-    status = [e["payload"] for g, e in sent if g == groups.conversation_visitor_group(conversation.pk)]
+    status = [
+        e["payload"] for g, e in sent if g == groups.conversation_visitor_group(conversation.pk)
+    ]
     assert {"type": "status", "status": "open", "agent_name": "Alice", "rating": None} in status
 
 
-def test_second_claim_is_told_who_has_it(conversation: Conversation, make_agent: Callable[..., Agent]) -> None:
+def test_second_claim_is_told_who_has_it(
+    conversation: Conversation, make_agent: Callable[..., Agent]
+) -> None:
     alice, bob = make_agent("alice"), make_agent("bob")
     services.conversation_claim(conversation_id=conversation.pk, agent=alice)
     with pytest.raises(ChatError) as caught:
@@ -122,7 +146,9 @@ def test_second_claim_is_told_who_has_it(conversation: Conversation, make_agent:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_simultaneous_claims_have_exactly_one_winner(site: Site, make_agent: Callable[..., Agent]) -> None:
+def test_simultaneous_claims_have_exactly_one_winner(
+    site: Site, make_agent: Callable[..., Agent]
+) -> None:
     agents = [make_agent(f"agent{n}") for n in range(4)]
     visitor = Visitor.objects.create(site=site)
     conversation = Conversation.objects.create(public_id="race-0001", site=site, visitor=visitor)
@@ -150,7 +176,9 @@ def test_simultaneous_claims_have_exactly_one_winner(site: Site, make_agent: Cal
     assert conversation.messages.filter(sender="system").count() == 1
 
 
-def test_agent_reply_claims_a_waiting_conversation(conversation: Conversation, agent: Agent) -> None:
+def test_agent_reply_claims_a_waiting_conversation(
+    conversation: Conversation, agent: Agent
+) -> None:
     services.message_post(conversation_id=conversation.pk, sender="agent", body="Hi!", agent=agent)
     conversation.refresh_from_db()
     assert conversation.status == "open" and conversation.assignee == agent
@@ -162,11 +190,15 @@ def test_reply_to_someone_elses_conversation_is_refused(
     alice, bob = make_agent("alice"), make_agent("bob")
     services.conversation_claim(conversation_id=conversation.pk, agent=alice)
     with pytest.raises(ChatError) as caught:
-        services.message_post(conversation_id=conversation.pk, sender="agent", body="me too", agent=bob)
+        services.message_post(
+            conversation_id=conversation.pk, sender="agent", body="me too", agent=bob
+        )
     assert caught.value.code == "assigned_elsewhere"
 
 
-def test_agent_of_another_site_cannot_act(conversation: Conversation, other_site: Site, make_agent: Callable[..., Agent]) -> None:
+def test_agent_of_another_site_cannot_act(
+    conversation: Conversation, other_site: Site, make_agent: Callable[..., Agent]
+) -> None:
     outsider = make_agent("mallory", sites=[other_site])
     with pytest.raises(ChatError) as caught:
         services.conversation_claim(conversation_id=conversation.pk, agent=outsider)
@@ -177,7 +209,9 @@ def test_note_never_reaches_the_visitor(
     conversation: Conversation, agent: Agent, sent: Sent, django_capture_on_commit_callbacks: Any
 ) -> None:
     with django_capture_on_commit_callbacks(execute=True):
-        services.message_post(conversation_id=conversation.pk, sender="note", body="secret", agent=agent)
+        services.message_post(
+            conversation_id=conversation.pk, sender="note", body="secret", agent=agent
+        )
     assert groups.conversation_visitor_group(conversation.pk) not in groups_of(sent)
     assert any("secret" in e.get("html", "") for _, e in sent)
 
@@ -190,7 +224,9 @@ def test_visitor_message_reopens_to_online_agent(conversation: Conversation, age
     assert conversation.status == "open" and conversation.assignee == agent
 
 
-def test_visitor_message_reopens_to_pool_when_agent_away(conversation: Conversation, agent: Agent) -> None:
+def test_visitor_message_reopens_to_pool_when_agent_away(
+    conversation: Conversation, agent: Agent
+) -> None:
     services.conversation_claim(conversation_id=conversation.pk, agent=agent)
     services.conversation_resolve(conversation_id=conversation.pk, agent=agent)
     services.agent_availability_set(agent=agent, availability="away")
@@ -199,12 +235,16 @@ def test_visitor_message_reopens_to_pool_when_agent_away(conversation: Conversat
     assert conversation.status == "waiting" and conversation.assignee is None
 
 
-def test_transfer_to_online_agent(conversation: Conversation, make_agent: Callable[..., Agent]) -> None:
+def test_transfer_to_online_agent(
+    conversation: Conversation, make_agent: Callable[..., Agent]
+) -> None:
     alice, bob = make_agent("alice"), make_agent("bob")
     away = make_agent("carol", online=False)
     services.conversation_claim(conversation_id=conversation.pk, agent=alice)
     with pytest.raises(ChatError) as caught:
-        services.conversation_transfer(conversation_id=conversation.pk, agent=alice, to_agent_id=away.pk)
+        services.conversation_transfer(
+            conversation_id=conversation.pk, agent=alice, to_agent_id=away.pk
+        )
     assert caught.value.code == "agent_unavailable"
     services.conversation_transfer(conversation_id=conversation.pk, agent=alice, to_agent_id=bob.pk)
     conversation.refresh_from_db()
@@ -224,10 +264,14 @@ def test_rating_after_resolve_only(conversation: Conversation, agent: Agent) -> 
 
 def test_identify_validates_email(conversation: Conversation) -> None:
     with pytest.raises(ChatError) as caught:
-        services.visitor_identify(conversation_id=conversation.pk, visitor=conversation.visitor, payload={"email": "nope"})
+        services.visitor_identify(
+            conversation_id=conversation.pk, visitor=conversation.visitor, payload={"email": "nope"}
+        )
     assert caught.value.code == "invalid_email"
     visitor = services.visitor_identify(
-        conversation_id=conversation.pk, visitor=conversation.visitor, payload={"name": "Ann", "email": "ann@example.com"}
+        conversation_id=conversation.pk,
+        visitor=conversation.visitor,
+        payload={"name": "Ann", "email": "ann@example.com"},
     )
     assert (visitor.name, visitor.email, visitor.is_verified) == ("Ann", "ann@example.com", False)
 
@@ -238,9 +282,59 @@ def test_new_conversations_per_ip_are_limited(site: Site, settings: Any) -> None
 
     cache.clear()
     for n in range(2):
-        services.conversation_start(site=site, public_id=f"limit-00{n}", visitor=None, context={}, ip="10.9.9.9", first_message="hello")
+        services.conversation_start(
+            site=site,
+            public_id=f"limit-00{n}",
+            visitor=None,
+            context={},
+            ip="10.9.9.9",
+            first_message="hello",
+        )
     with pytest.raises(ChatError) as caught:
-        services.conversation_start(site=site, public_id="limit-009", visitor=None, context={}, ip="10.9.9.9", first_message="hello")
+        services.conversation_start(
+            site=site,
+            public_id="limit-009",
+            visitor=None,
+            context={},
+            ip="10.9.9.9",
+            first_message="hello",
+        )
     assert caught.value.code == "rate_limited"
     assert not Conversation.objects.filter(public_id="limit-009").exists()
-    services.conversation_start(site=site, public_id="other-ip1", visitor=None, context={}, ip="10.9.9.10", first_message="hello")
+    services.conversation_start(
+        site=site,
+        public_id="other-ip1",
+        visitor=None,
+        context={},
+        ip="10.9.9.10",
+        first_message="hello",
+    )
+
+
+def test_reply_to_an_away_visitor_with_email_is_mailed(
+    conversation: Conversation,
+    agent: Agent,
+    mailoutbox: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    visitor = conversation.visitor
+    visitor.email = "ann@example.com"
+    visitor.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.message_post(
+            conversation_id=conversation.pk,
+            sender="agent",
+            body="Your parcel ships today",
+            agent=agent,
+        )
+    assert len(mailoutbox) == 1
+    assert (
+        mailoutbox[0].to == ["ann@example.com"] and "Your parcel ships today" in mailoutbox[0].body
+    )
+
+    Visitor.objects.filter(pk=visitor.pk).update(open_sockets=1)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.message_post(
+            conversation_id=conversation.pk, sender="agent", body="Still there?", agent=agent
+        )
+    assert len(mailoutbox) == 1  # connected visitors see it live instead

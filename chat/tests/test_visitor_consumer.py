@@ -28,7 +28,9 @@ async def start(public_id: str, **kwargs: Any) -> Any:
     return communicator
 
 
-async def test_seed_client_protocol_creates_a_waiting_conversation_in_the_default_site(site: Site, settings: Any) -> None:
+async def test_seed_client_protocol_creates_a_waiting_conversation_in_the_default_site(
+    site: Site, settings: Any
+) -> None:
     settings.CHAT_DEFAULT_SITE = "shop"
     # The seed tutorial's client: no site, no Origin header, no hello.
     ws = await start("test_conv_id", site_key=None, origin=None)
@@ -40,7 +42,9 @@ async def test_seed_client_protocol_creates_a_waiting_conversation_in_the_defaul
     await ws.disconnect()
 
 
-async def test_session_token_reopens_the_conversation_and_replays_what_was_missed(site: Site) -> None:
+async def test_session_token_reopens_the_conversation_and_replays_what_was_missed(
+    site: Site,
+) -> None:
     ws = await start("resume-001")
     await ws.send_json_to(chat("first", "c1"))
     session = await receive_until(ws, lambda f: f["type"] == "session")
@@ -50,11 +54,17 @@ async def test_session_token_reopens_the_conversation_and_replays_what_was_misse
     conversation = await Conversation.objects.aget(public_id="resume-001")
     from chat import services
 
-    await sync_to_async(services.message_post)(conversation_id=conversation.pk, sender="visitor", body="second")
-    await sync_to_async(services.message_post)(conversation_id=conversation.pk, sender="visitor", body="third")
+    await sync_to_async(services.message_post)(
+        conversation_id=conversation.pk, sender="visitor", body="second"
+    )
+    await sync_to_async(services.message_post)(
+        conversation_id=conversation.pk, sender="visitor", body="third"
+    )
 
     again = await start("resume-001")
-    await again.send_json_to({"type": "hello", "content": {"token": session["token"], "last_seen_id": first["id"]}})
+    await again.send_json_to(
+        {"type": "hello", "content": {"token": session["token"], "last_seen_id": first["id"]}}
+    )
     replayed = []
     while len(replayed) < 2:
         frame = json.loads(await again.receive_from(timeout=3))
@@ -79,7 +89,9 @@ async def test_existing_conversation_without_token_is_refused_and_hears_nothing(
     await owner.disconnect()
 
 
-async def test_a_token_for_another_visitor_or_site_does_not_open_a_conversation(site: Site, other_site: Site) -> None:
+async def test_a_token_for_another_visitor_or_site_does_not_open_a_conversation(
+    site: Site, other_site: Site
+) -> None:
     owner = await start("owned-0001")
     await owner.send_json_to(chat("mine"))
     await receive_until(owner, lambda f: f["type"] == "chat.message")
@@ -128,7 +140,9 @@ async def test_unknown_site_is_refused(db: None) -> None:
         ('{"type": "identify", "content": {"email": "not-an-email"}}', "invalid_email"),
     ],
 )
-async def test_bad_input_gets_an_error_frame_stores_nothing_and_the_socket_lives(site: Site, frame: str, code: str) -> None:
+async def test_bad_input_gets_an_error_frame_stores_nothing_and_the_socket_lives(
+    site: Site, frame: str, code: str
+) -> None:
     ws = await start("badinput-1")
     await ws.send_to(text_data=frame)
     error = await receive_until(ws, lambda f: f["type"] == "error")
@@ -149,13 +163,15 @@ async def test_binary_frame_is_refused(site: Site) -> None:
     await ws.disconnect()
 
 
-async def test_flooding_socket_is_warned_then_closed_and_others_are_unaffected(site: Site, settings: Any) -> None:
+async def test_flooding_socket_is_warned_then_closed_and_others_are_unaffected(
+    site: Site, settings: Any
+) -> None:
     settings.CHAT_RATE_BURST = 3
     settings.CHAT_RATE_PER_SECOND = 0.1
     settings.CHAT_RATE_STRIKES = 3
     calm = await start("calm-00001")
     flood = await start("flood-0001")
-    for n in range(8):
+    for _ in range(8):
         await flood.send_json_to({"type": "typing"})
     frames = []
     while True:
@@ -185,3 +201,40 @@ async def test_invalid_conversation_id_is_refused(db: None) -> None:
     ws = await visitor_socket("short", origin=None)
     await ws.connect()
     assert await ws.receive_output(timeout=1) == {"type": "websocket.close", "code": 4400}
+
+
+async def test_verified_identify_brings_history_and_forged_hash_is_rejected(site: Site) -> None:
+    from chat.tokens import identity_hash
+
+    first = await start("device-a-1")
+    await first.send_json_to(chat("from my laptop"))
+    await receive_until(first, lambda f: f["type"] == "chat.message")
+    good = identity_hash(secret=site.identity_secret, user_id="user-42")
+    await first.send_json_to(
+        {"type": "identify", "content": {"user_id": "user-42", "user_hash": good, "name": "Ann"}}
+    )
+    assert (await receive_until(first, lambda f: f["type"] == "identified"))["verified"] is True
+    await first.disconnect()
+
+    forged = await start("device-b-0")
+    await forged.send_json_to(
+        {"type": "identify", "content": {"user_id": "user-42", "user_hash": "0" * 64}}
+    )
+    assert (await receive_until(forged, lambda f: f["type"] == "error"))[
+        "code"
+    ] == "identity_rejected"
+    await forged.disconnect()
+
+    phone = await start("device-b-1")
+    await phone.send_json_to(
+        {"type": "identify", "content": {"user_id": "user-42", "user_hash": good}}
+    )
+    identified = await receive_until(phone, lambda f: f["type"] == "identified")
+    assert identified["conversation_id"] == "device-a-1"
+    await phone.disconnect()
+
+    resumed = await start("device-a-1")
+    await resumed.send_json_to({"type": "hello", "content": {"token": identified["token"]}})
+    history = await receive_until(resumed, lambda f: f["type"] == "chat.message")
+    assert history["message"] == "from my laptop"
+    await resumed.disconnect()

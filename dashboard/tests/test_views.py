@@ -1,10 +1,9 @@
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
-
-import re
 
 import pytest
 from django.contrib.auth.models import User
@@ -29,8 +28,11 @@ def make_waiting(site: Site, n: int) -> list[Conversation]:
     return Conversation.objects.bulk_create(
         [
             Conversation(
-                public_id=f"waiting-{i:05d}", site=site, visitor=v,
-                waiting_since=now - timedelta(seconds=n - i), last_message_preview=f"question {i}",
+                public_id=f"waiting-{i:05d}",
+                site=site,
+                visitor=v,
+                waiting_since=now - timedelta(seconds=n - i),
+                last_message_preview=f"question {i}",
             )
             for i, v in enumerate(visitors)
         ]
@@ -78,7 +80,9 @@ def test_conversation_page_escapes_visitor_text_and_disables_htmx_inside_it(
 ) -> None:
     visitor = Visitor.objects.create(site=site, name='<img src=x onerror="alert(1)">')
     conversation = Conversation.objects.create(public_id="escape-001", site=site, visitor=visitor)
-    Message.objects.create(conversation=conversation, sender="visitor", body='<button hx-post="/x">boom</button>')
+    Message.objects.create(
+        conversation=conversation, sender="visitor", body='<button hx-post="/x">boom</button>'
+    )
     html = agent_client.get("/conversations/escape-001/").content.decode()
     assert "<button hx-post" not in html and "&lt;button hx-post=&quot;/x&quot;&gt;" in html
     assert '<img src=x onerror="alert(1)">' not in html
@@ -96,7 +100,9 @@ def test_search_finds_transcripts_and_filters_by_status(
     agent_client: Client, site: Site, make_agent: Callable[..., Agent]
 ) -> None:
     conversations = make_waiting(site, 3)
-    Message.objects.create(conversation=conversations[0], sender="visitor", body="my parcel never arrived")
+    Message.objects.create(
+        conversation=conversations[0], sender="visitor", body="my parcel never arrived"
+    )
 
     def results(params: dict[str, str]) -> str:
         html = agent_client.get("/search/", params).content.decode()

@@ -13,15 +13,20 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("username")
         parser.add_argument("--password", required=True)
-        parser.add_argument("--site", action="append", default=[], help="Widget key of a site served; repeat.")
+        parser.add_argument(
+            "--site", action="append", default=[], help="Widget key of a site served; repeat."
+        )
         parser.add_argument("--name", default="", help="Display name shown to visitors.")
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
             agent = agent_upsert(
-                username=options["username"], password=options["password"],
-                site_keys=options["site"], display_name=options["name"],
+                username=options["username"],
+                password=options["password"],
+                site_keys=options["site"],
+                display_name=options["name"],
             )
         except ChatError as exc:
             raise CommandError(exc.message) from exc
-        self.stdout.write(f"Agent {agent.name!r} serves: {', '.join(s.name for s in agent.sites.all()) or 'no sites'}")
+        served = ", ".join(site.name for site in agent.sites.all()) or "no sites"
+        self.stdout.write(f"Agent {agent.name!r} serves: {served}")

@@ -14,7 +14,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("name")
         parser.add_argument("--key", required=True, help="Widget key (letters, digits, - and _).")
-        parser.add_argument("--origin", action="append", default=[], help="An origin allowed to embed it; repeat.")
+        parser.add_argument(
+            "--origin", action="append", default=[], help="An origin allowed to embed it; repeat."
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         site = site_upsert(name=options["name"], key=options["key"], origins=options["origin"])
