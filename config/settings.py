@@ -124,9 +124,13 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CHANNEL_LAYERS: dict[str, Any] = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "BACKEND": "chat.layers.ResilientRedisChannelLayer",
             "CONFIG": {
-                "hosts": [REDIS_URL],
+                # redis-py 8 defaults socket_timeout to 5 s, which aborts channels-redis'
+                # blocking BZPOPMIN (5 s) and tears sockets down: wait longer than that.
+                "hosts": [
+                    {"address": REDIS_URL, "socket_timeout": 15, "socket_connect_timeout": 5}
+                ],
                 "prefix": os.environ.get("CHANNELS_PREFIX", "parley"),
                 "capacity": 1000,
                 "expiry": 60,

@@ -5,6 +5,9 @@ from __future__ import annotations
 import os
 
 os.environ.setdefault("DJANGO_DEBUG", "1")
+# Separate channel-layer and cache keys per test run, so leftovers of another run never
+# arrive. Set in the environment so the daphne processes the tests start share it.
+os.environ.setdefault("CHANNELS_PREFIX", f"parley-test-{os.getpid()}")
 
 from config.settings import *  # noqa: F403
 
@@ -18,7 +21,3 @@ EMAIL_BACKEND = os.environ.get(
     "DJANGO_EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend"
 )
 EMAIL_FILE_PATH = os.environ.get("DJANGO_EMAIL_FILE_PATH", str(BASE_DIR / "var" / "mail"))  # noqa: F405
-# Separate channel-layer keys per test run, so leftovers from another run never arrive.
-for _layer in CHANNEL_LAYERS.values():  # noqa: F405
-    if "CONFIG" in _layer:
-        _layer["CONFIG"]["prefix"] = f"parley-test-{os.getpid()}"

@@ -57,7 +57,11 @@ class InboxConsumer(AgentSocket):
             groups.agent_control_group(agent.pk),
         )
         # Joined first, then drawn: a change in between arrives after the fresh copy.
-        await self.send(text_data=await db(panels.render_inbox_panels)(agent=agent))
+        await self.resync()
+
+    async def resync(self) -> None:
+        assert self.agent is not None
+        await self.send(text_data=await db(panels.render_inbox_panels)(agent=self.agent))
 
     async def on_availability(self, content: dict[str, Any]) -> None:
         assert self.agent is not None
@@ -94,11 +98,16 @@ class AgentConversationConsumer(AgentSocket):
         await self.join(
             groups.conversation_agents_group(conversation.pk), groups.agent_control_group(agent.pk)
         )
+        await self.resync()
+        await db(services.agent_mark_read)(conversation=conversation, agent=agent)
+
+    async def resync(self) -> None:
+        """A fresh copy of every panel; live frames up to the last drawn message are skipped."""
+        assert self.agent is not None
         html, self.last_sent_id = await db(panels.render_conversation_panels)(
-            agent=agent, conversation=conversation
+            agent=self.agent, conversation=self.conversation
         )
         await self.send(text_data=html)
-        await db(services.agent_mark_read)(conversation=conversation, agent=agent)
 
     async def agent_html(self, event: dict[str, Any]) -> None:
         message_id = event.get("message_id")

@@ -90,14 +90,32 @@ class ChatSocket(AsyncWebsocketConsumer):  # type: ignore[misc]
 
     async def _keep_memberships(self) -> None:
         """Re-join every group periodically: channels-redis forgets memberships after
-        ``group_expiry`` and when Redis restarts, and a socket may stay open for days."""
+        ``group_expiry`` and when Redis restarts, and a socket may stay open for days.
+
+        After the layer recovers from an outage, re-join at once and resync, since
+        broadcasts sent meanwhile never reached this socket.
+        """
+        recovered = getattr(self.channel_layer, "recovered", None)
         while True:
-            await asyncio.sleep(settings.CHAT_GROUP_REFRESH_SECONDS)
-            for name in list(self.joined):
-                try:
+            outage = False
+            try:
+                if recovered is None:
+                    await asyncio.sleep(settings.CHAT_GROUP_REFRESH_SECONDS)
+                else:
+                    await asyncio.wait_for(recovered.wait(), settings.CHAT_GROUP_REFRESH_SECONDS)
+                    outage = True
+            except TimeoutError:
+                pass
+            try:
+                for name in list(self.joined):
                     await self.channel_layer.group_add(name, self.channel_name)
-                except Exception:  # Redis may be down for a moment; try again next round.
-                    logger.warning("could not refresh group %s", name, exc_info=True)
+                if outage:
+                    await self.resync()
+            except Exception:  # Redis may still be down; the next round tries again.
+                logger.warning("could not refresh groups of %s", self.channel_name, exc_info=True)
+
+    async def resync(self) -> None:
+        """Send this socket what it may have missed while the layer was down."""
 
     async def disconnect(self, code: int) -> None:
         self.closed = True

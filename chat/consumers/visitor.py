@@ -311,8 +311,15 @@ class VisitorConsumer(ChatSocket):
                 "status": status["status"],
             }
         )
+        await self.resync()
+
+    async def resync(self) -> None:
+        """The conversation's status, then every message after the last one sent."""
+        if not self.attached or self.conversation is None:
+            return
+        status, _ = await _status(self.conversation.pk)
         await self.send_json(status)
-        for payload in await _backlog(conversation.pk, self.last_sent_id):
+        for payload in await _backlog(self.conversation.pk, self.last_sent_id):
             await self.send_json(payload)
             self.last_sent_id = payload["id"]
 

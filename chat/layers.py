@@ -1,0 +1,63 @@
+"""A channels-redis layer whose consumers outlive a Redis outage.
+
+Stock ``RedisChannelLayer.receive`` raises when Redis is unreachable, which kills every
+consumer waiting on it and closes its websocket. Here ``receive`` waits and retries
+instead, and announces each recovery so sockets can re-join their groups (a restarted
+Redis has forgotten them) and resend what they may have missed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from channels_redis.core import RedisChannelLayer
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+logger = logging.getLogger(__name__)
+
+OUTAGE_ERRORS = (RedisConnectionError, RedisTimeoutError, ConnectionError, TimeoutError, OSError)
+
+
+class ResilientRedisChannelLayer(RedisChannelLayer):  # type: ignore[misc]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.recovered = asyncio.Event()
+
+    async def receive(self, channel: str) -> Any:
+        delay = 0.2
+        failed = False
+        while True:
+            try:
+                message = await super().receive(channel)
+            except OUTAGE_ERRORS as exc:
+                if not failed:
+                    logger.warning("channel layer unreachable (%s); retrying", exc)
+                failed = True
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+                if await self.reachable(channel):
+                    # Back, but empty after a restart: nobody would send to us until our
+                    # sockets re-join their groups, so say so now, not on the next message.
+                    logger.warning("channel layer reachable again")
+                    failed, delay = False, 0.2
+                    self.announce_recovery()
+                continue
+            return message
+
+    async def reachable(self, channel: str) -> bool:
+        try:
+            index = self.consistent_hash(
+                self.non_local_name(channel) if "!" in channel else channel
+            )
+            await self.connection(index).ping()
+        except OUTAGE_ERRORS:
+            return False
+        return True
+
+    def announce_recovery(self) -> None:
+        """Wake every socket waiting on ``recovered`` (set, then clear for next time)."""
+        self.recovered.set()
+        self.recovered.clear()

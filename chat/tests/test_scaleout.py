@@ -1,0 +1,213 @@
+"""Scale-out: two real daphne processes sharing one real Redis.
+
+A private redis-server on a free port is started for these tests, so restarting it
+cannot disturb anything else using the machine's Redis.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
+
+import pytest
+from django.test import Client
+from websockets.sync.client import ClientConnection, connect
+
+from chat.models import Agent, Conversation
+from chat.services import agent_upsert, site_upsert
+from e2e.server import DaphneServer, free_port
+from e2e.visitor_client import ScriptedVisitor
+
+pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
+
+
+class PrivateRedis:
+    def __init__(self) -> None:
+        binary = shutil.which("redis-server")
+        if binary is None:
+            import os
+
+            if os.environ.get("CI"):
+                pytest.fail("redis-server is not installed (CI=1: this test must not skip)")
+            pytest.skip("redis-server is not installed")
+        self.binary = binary
+        self.port = free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [
+                self.binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        import socket
+
+        for _ in range(100):
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                    return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("private redis-server did not start")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(10)
+            self.process = None
+
+
+@pytest.fixture
+def redis_server() -> Iterator[PrivateRedis]:
+    redis = PrivateRedis()
+    redis.start()
+    yield redis
+    redis.stop()
+
+
+@pytest.fixture
+def refresh_seconds() -> str:
+    return "1"
+
+
+@pytest.fixture
+def two_servers(
+    redis_server: PrivateRedis, refresh_seconds: str
+) -> Iterator[tuple[DaphneServer, DaphneServer]]:
+    env = {"REDIS_URL": redis_server.url, "CHAT_GROUP_REFRESH_SECONDS": refresh_seconds}
+    first = DaphneServer(extra_env=env).start()
+    second = DaphneServer(extra_env=env).start()
+    yield first, second
+    first.stop()
+    second.stop()
+
+
+def agent_connection(server: DaphneServer, path: str, cookie: str) -> ClientConnection:
+    return connect(
+        f"{server.ws_url}{path}",
+        additional_headers={"Cookie": cookie, "Origin": server.url},
+        open_timeout=10,
+    )
+
+
+def receive_html_until(ws: ClientConnection, needle: str, timeout: float = 10) -> str:
+    deadline = time.monotonic() + timeout
+    while True:
+        html = ws.recv(timeout=max(0.1, deadline - time.monotonic()))
+        assert isinstance(html, str)
+        if needle in html:
+            return html
+
+
+@pytest.fixture
+def agent_cookie(two_servers: tuple[DaphneServer, DaphneServer]) -> str:
+    site_upsert(name="Shop", key="shop", origins=[])
+    agent_upsert(username="alice", password="pw", site_keys=["shop"], display_name="Alice")
+    Agent.objects.update(availability="online")
+    client = Client()
+    client.force_login(Agent.objects.get().user)
+    return f"sessionid={client.cookies['sessionid'].value}"
+
+
+def test_visitor_on_one_process_and_agent_on_another_talk_live(
+    two_servers: tuple[DaphneServer, DaphneServer], agent_cookie: str
+) -> None:
+    first, second = two_servers
+    inbox = agent_connection(second, "/ws/chat/inbox/", agent_cookie)
+    receive_html_until(inbox, 'id="pool-panel"')
+
+    visitor = ScriptedVisitor(first.ws_url, "scale-conv-01", "shop").open()
+    visitor.say("hello from process one")
+    assert "hello from process one" in receive_html_until(inbox, "beforeend:#pool-list")
+
+    # The pool is a query: both processes draw the same one.
+    pages = []
+    for server in (first, second):
+        client = Client()
+        client.force_login(Agent.objects.get().user)
+        pages.append(
+            __import__("urllib.request")
+            .request.urlopen(
+                __import__("urllib.request").request.Request(
+                    f"{server.url}/", headers={"Cookie": agent_cookie}
+                ),
+                timeout=10,
+            )
+            .read()
+            .decode()
+        )
+    assert all("hello from process one" in page for page in pages)
+
+    room = agent_connection(second, "/ws/chat/agent/scale-conv-01/", agent_cookie)
+    receive_html_until(room, "hello from process one")
+    room.send(json.dumps({"type": "reply", "body": "hello from process two", "client_id": "r1"}))
+    got = visitor.wait_for(lambda f: f["type"] == "chat.message" and f["sender"] == "agent")
+    assert got["message"] == "hello from process two"
+    for ws in (inbox, room):
+        ws.close()
+    visitor.close()
+
+
+@pytest.mark.parametrize("refresh_seconds", ["600"])  # recovery, not the periodic refresh
+def test_sockets_keep_receiving_across_a_redis_restart(
+    redis_server: PrivateRedis, two_servers: tuple[DaphneServer, DaphneServer], agent_cookie: str
+) -> None:
+    first, second = two_servers
+    visitor = ScriptedVisitor(first.ws_url, "redis-restart-1", "shop").open()
+    visitor.say("before the restart")
+    visitor.wait_for(lambda f: f["type"] == "chat.message")
+    room = agent_connection(second, "/ws/chat/agent/redis-restart-1/", agent_cookie)
+    receive_html_until(room, "before the restart")
+
+    # Redis restarts empty: every group membership is gone. The sockets stay open and
+    # re-join as soon as the layer reaches Redis again.
+    redis_server.stop()
+    time.sleep(1)
+    redis_server.start()
+    time.sleep(3)
+
+    visitor.say("after the restart", client_id="after-1")
+    assert "after the restart" in receive_html_until(room, "after the restart", timeout=15)
+    room.send(json.dumps({"type": "reply", "body": "still listening", "client_id": "r2"}))
+    got = visitor.wait_for(lambda f: f.get("message") == "still listening", timeout=15)
+    assert got["sender"] == "agent"
+    assert Conversation.objects.get(public_id="redis-restart-1").messages.count() >= 3
+    room.close()
+    visitor.close()
+
+
+def test_forgotten_memberships_are_renewed_by_long_lived_sockets(
+    redis_server: PrivateRedis, two_servers: tuple[DaphneServer, DaphneServer], agent_cookie: str
+) -> None:
+    """What group_expiry does to a socket open for a day, done at once with FLUSHALL."""
+    import redis
+
+    first, second = two_servers
+    visitor = ScriptedVisitor(first.ws_url, "expiry-conv-1", "shop").open()
+    visitor.say("first")
+    visitor.wait_for(lambda f: f["type"] == "chat.message")
+    room = agent_connection(second, "/ws/chat/agent/expiry-conv-1/", agent_cookie)
+    receive_html_until(room, "first")
+    redis.Redis.from_url(redis_server.url).flushall()
+    time.sleep(2.5)  # two refresh rounds (CHAT_GROUP_REFRESH_SECONDS=1)
+    visitor.say("after expiry", client_id="x1")
+    assert "after expiry" in receive_html_until(room, "after expiry")
+    room.close()
+    visitor.close()
