@@ -11,6 +11,11 @@ os.environ.setdefault("CHANNELS_PREFIX", f"parley-test-{os.getpid()}")
 
 from config.settings import *  # noqa: F403
 
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    # A file, not memory: the daphne processes of the browser tests share it. One per
+    # test run, so two runs on one machine never meet.
+    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "var" / f"test-{os.getpid()}.sqlite3")}  # noqa: F405
+
 # Fast hashing for the many test sign-ins; the default hasher stays available.
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.MD5PasswordHasher",
