@@ -3,6 +3,10 @@ SHELL := /bin/bash
 UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# The demo shop is served on http://localhost:PORT, the dashboard on http://HOST:PORT:
+# two origins, as a customer's website and this server would be.
+export CHAT_PUBLIC_URL ?= http://$(HOST):$(PORT)
+export CHAT_DEMO_SERVER ?= http://$(HOST):$(PORT)
 
 .PHONY: run test test-only lint install uv browser bench clean
 

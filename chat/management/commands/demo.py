@@ -1,12 +1,19 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
 from chat.models import CannedResponse
 from chat.services import agent_upsert, site_upsert
+
+
+def demo_shop_origin(base: str) -> str:
+    """The same server under the name "localhost": another origin for the browser."""
+    parsed = urlsplit(base)
+    return f"{parsed.scheme}://localhost{':' + str(parsed.port) if parsed.port else ''}"
 
 
 class Command(BaseCommand):
@@ -18,7 +25,9 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        origins = ["http://localhost:8000", "http://127.0.0.1:8000", *options["origin"]]
+        base = settings.CHAT_PUBLIC_URL.rstrip("/")
+        shop = demo_shop_origin(base)
+        origins = [shop, base, *options["origin"]]
         site = site_upsert(name="Acme Socks (demo)", key="demo", origins=origins)
         agent_upsert(
             username="demo", password="demo", site_keys=[site.widget_key], display_name="Demo Agent"
@@ -31,14 +40,13 @@ class Command(BaseCommand):
         CannedResponse.objects.get_or_create(
             site=None, shortcut="bye", defaults={"text": "Glad I could help. Have a great day!"}
         )
-        base = settings.CHAT_PUBLIC_URL.rstrip("/")
         self.stdout.write(
             "\n".join(
                 [
                     "",
                     "Parley demo is ready.",
                     f"  Agent dashboard: {base}/  (sign in as demo / demo)",
-                    "  Demo shop with the widget: http://localhost:8000/demo/  (another origin)",
+                    f"  Demo shop with the widget: {shop}/demo/  (another origin)",
                     f"  Admin: {base}/admin/  (python manage.py createsuperuser first)",
                     "",
                 ]
