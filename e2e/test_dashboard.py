@@ -18,8 +18,22 @@ from e2e.visitor_client import ScriptedVisitor
 ROOT = Path(__file__).resolve().parent.parent
 
 
+CONSOLE_PROBLEMS: list[str] = []
+
+
 def sign_in(browser: Browser, server: DaphneServer, username: str) -> Page:
     page = browser.new_context().new_page()
+    # CSP violations and script errors show up in the console: none are expected.
+    page.on(
+        "console",
+        lambda msg: (
+            CONSOLE_PROBLEMS.append(msg.text)
+            if msg.type == "error"
+            and ("Content Security Policy" in msg.text or "Uncaught" in msg.text)
+            else None
+        ),
+    )
+    page.on("pageerror", lambda exc: CONSOLE_PROBLEMS.append(str(exc)))
     page.goto(f"{server.url}/")
     expect(page).to_have_url(re.compile(r"/accounts/login/"))
     page.get_by_label("Username").fill(username)
@@ -121,6 +135,7 @@ def test_two_agents_claim_reply_note_resolve_and_survive_a_restart(
     everything = visitor.seen + visitor.drain()
     assert not any("VIP" in str(frame) for frame in everything)
     visitor.close()
+    assert CONSOLE_PROBLEMS == []
 
 
 def test_inbox_screenshot_for_the_readme(

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
 from chat.models import CannedResponse
-from chat.services import agent_upsert, site_upsert
+from chat.services import agent_availability_set, agent_upsert, site_upsert
 
 
 def demo_shop_origin(base: str) -> str:
