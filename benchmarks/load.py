@@ -95,7 +95,7 @@ async def conversation(
             open_timeout=60,
         )
         await agent.recv()  # the panels
-    except Exception as exc:  # noqa: BLE001 - counted and reported
+    except Exception as exc:  # counted and reported
         errors.append(repr(exc))
         ready.append(0)
         return
@@ -147,7 +147,7 @@ async def run(
         )
         for _ in range(args.conversations)
     ]
-    while len(ready) < args.conversations:
+    while len(ready) < args.conversations:  # noqa: ASYNC110 - a progress poll, not a wait
         await asyncio.sleep(0.05)
     open_rss = rss_kb(server_pid)
     go.set()

@@ -29,9 +29,11 @@ class Command(BaseCommand):
         shop = demo_shop_origin(base)
         origins = [shop, base, *options["origin"]]
         site = site_upsert(name="Acme Socks (demo)", key="demo", origins=origins)
-        agent_upsert(
+        agent = agent_upsert(
             username="demo", password="demo", site_keys=[site.widget_key], display_name="Demo Agent"
         )
+        # Online, so the demo widget offers a live chat rather than the away message.
+        agent_availability_set(agent=agent, availability="online")
         CannedResponse.objects.get_or_create(
             site=site,
             shortcut="hello",
