@@ -23,6 +23,7 @@ def test_demo_is_idempotent_and_prints_where_to_go(settings: object) -> None:
     assert Site.objects.filter(widget_key="demo").count() == 1
     agent = Agent.objects.get(user__username="demo")
     assert agent.user.check_password("demo") and not agent.user.is_staff
+    assert agent.availability == "online"
     assert list(agent.sites.values_list("widget_key", flat=True)) == ["demo"]
     assert "sign in as demo / demo" in first and "http://localhost:8000/demo/" in first
     assert Site.objects.get(widget_key="demo").origin_list == [
