@@ -11,9 +11,13 @@ BUDGET_BYTES = 10 * 1024
 
 def test_widget_is_at_most_10_kb_gzipped() -> None:
     # The styles live inside widget.js; a widget.css, if one appears, counts too.
-    files = [path for path in (WIDGET_DIR / "widget.js", WIDGET_DIR / "widget.css") if path.exists()]
+    files = [
+        path for path in (WIDGET_DIR / "widget.js", WIDGET_DIR / "widget.css") if path.exists()
+    ]
     assert files, "static/chat/widget.js is missing"
     raw = b"".join(path.read_bytes() for path in files)
     gz = len(gzip.compress(raw, compresslevel=9))
     print(f"{' + '.join(path.name for path in files)}: {len(raw)} bytes, {gz} bytes gzipped")
-    assert gz <= BUDGET_BYTES, f"the widget is {gz} bytes gzipped, over the {BUDGET_BYTES}-byte budget"
+    assert gz <= BUDGET_BYTES, (
+        f"the widget is {gz} bytes gzipped, over the {BUDGET_BYTES}-byte budget"
+    )
