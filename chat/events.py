@@ -132,6 +132,7 @@ def conversation_changed(
     before: Snapshot | None,
     message: Message | None = None,
     visitor_details: bool = False,
+    status_to_visitor: bool = False,
 ) -> None:
     """Schedule every audience's frames for a conversation that was just written.
 
@@ -150,7 +151,7 @@ def conversation_changed(
                 broadcast.visitor_frame(message_payload(message), message_id=message.id),
             )
         )
-    if routing_changed:
+    if routing_changed or status_to_visitor:
         sends.append((visitor_group, broadcast.visitor_frame(status_payload(conversation))))
 
     agent_html: str = render_header(conversation) if (routing_changed or message is None) else ""

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from datetime import timedelta
 from typing import Literal
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 ConversationStatusValue = Literal["waiting", "open", "resolved"]
 SenderValue = Literal["visitor", "agent", "system", "note"]
@@ -108,7 +110,10 @@ class Visitor(models.Model):
 
     @property
     def is_online(self) -> bool:
-        return self.open_sockets > 0
+        """An open socket that has shown a sign of life lately. The count alone would stay
+        up forever for sockets of a server process that was killed."""
+        fresh = timezone.now() - timedelta(seconds=3 * settings.CHAT_GROUP_REFRESH_SECONDS)
+        return self.open_sockets > 0 and self.last_seen >= fresh
 
 
 class Agent(models.Model):

@@ -280,11 +280,13 @@ def message_post(
             conversation, sender=sender, body=text, agent=agent, client_id=cid
         )
         if sender == Message.Sender.AGENT:
+            # Replying means the agents have read everything before it.
             conversation.agent_last_read_id = message.pk
             fields.append("agent_last_read_id")
         conversation.save(update_fields=fields)
         events.conversation_changed(conversation, before=before, message=message)
         if sender == Message.Sender.AGENT:
+            events.agent_read(conversation=conversation)  # after the reply itself
             _email_if_visitor_away(conversation, message)
     return PostResult(message=message, conversation=conversation, created=True)
 
@@ -424,7 +426,7 @@ def conversation_rate(*, conversation_id: int, rating: object) -> Conversation:
         before = events.Snapshot.of(conversation)
         conversation.rating = rating
         conversation.save(update_fields=["rating"])
-        events.conversation_changed(conversation, before=before)
+        events.conversation_changed(conversation, before=before, status_to_visitor=True)
     return conversation
 
 
@@ -503,6 +505,11 @@ def visitor_presence(*, visitor_id: uuid.UUID, conversation_id: int | None, delt
             events.conversation_changed(
                 conversation, before=events.Snapshot.of(conversation), visitor_details=True
             )
+
+
+def visitor_heartbeat(*, visitor_id: uuid.UUID) -> None:
+    """An open visitor socket is still alive (called by each socket periodically)."""
+    Visitor.objects.filter(pk=visitor_id).update(last_seen=timezone.now())
 
 
 def visitor_mark_read(*, conversation_id: int, last_seen_id: object) -> None:

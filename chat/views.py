@@ -14,27 +14,30 @@ from chat import selectors
 def widget_config(request: HttpRequest, key: str) -> HttpResponse:
     """The widget's look and whether anyone is online; readable only by the site's origins."""
     site = selectors.site_by_widget_key(key=key)
+    origin = request.headers.get("Origin")
+    response: HttpResponse
     if site is None:
-        return JsonResponse(
+        response = JsonResponse(
             {"error": "unknown_site", "message": "No active site has this key."}, status=404
         )
-    origin = request.headers.get("Origin")
-    if origin is not None and not selectors.site_origin_allowed(site=site, origin=origin):
-        return JsonResponse(
+    elif origin is not None and not selectors.site_origin_allowed(site=site, origin=origin):
+        response = JsonResponse(
             {"error": "origin_not_allowed", "message": "This origin may not embed the widget."},
             status=403,
         )
-    response = JsonResponse(
-        {
-            "name": site.name,
-            "greeting": site.greeting,
-            "accent_color": site.accent_color,
-            "offline_message": site.offline_message,
-            "agents_online": selectors.site_has_online_agent(site_id=site.pk),
-            "max_length": settings.CHAT_MESSAGE_MAX_LENGTH,
-        }
-    )
+    else:
+        response = JsonResponse(
+            {
+                "name": site.name,
+                "greeting": site.greeting,
+                "accent_color": site.accent_color,
+                "offline_message": site.offline_message,
+                "agents_online": selectors.site_has_online_agent(site_id=site.pk),
+                "max_length": settings.CHAT_MESSAGE_MAX_LENGTH,
+            }
+        )
     if origin is not None:
+        # Errors too: the widget can then say in the console why it stays hidden.
         response["Access-Control-Allow-Origin"] = origin
         response["Vary"] = "Origin"
     response["Cache-Control"] = "no-store"

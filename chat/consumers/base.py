@@ -93,26 +93,35 @@ class ChatSocket(AsyncWebsocketConsumer):  # type: ignore[misc]
         ``group_expiry`` and when Redis restarts, and a socket may stay open for days.
 
         After the layer recovers from an outage, re-join at once and resync, since
-        broadcasts sent meanwhile never reached this socket.
+        broadcasts sent meanwhile never reached this socket. A failed round (Redis still
+        half-way back) is retried within seconds, not after a whole interval.
         """
         recovered = getattr(self.channel_layer, "recovered", None)
+        interval = settings.CHAT_GROUP_REFRESH_SECONDS
+        wait, retry, resync_due = interval, 0.5, False
         while True:
-            outage = False
             try:
                 if recovered is None:
-                    await asyncio.sleep(settings.CHAT_GROUP_REFRESH_SECONDS)
+                    await asyncio.sleep(wait)
                 else:
-                    await asyncio.wait_for(recovered.wait(), settings.CHAT_GROUP_REFRESH_SECONDS)
-                    outage = True
+                    await asyncio.wait_for(recovered.wait(), wait)
+                    resync_due = True
             except TimeoutError:
                 pass
             try:
+                await self.heartbeat()
                 for name in list(self.joined):
                     await self.channel_layer.group_add(name, self.channel_name)
-                if outage:
+                if resync_due:
                     await self.resync()
-            except Exception:  # Redis may still be down; the next round tries again.
+                    resync_due = False
+                wait, retry = interval, 0.5
+            except Exception:
                 logger.warning("could not refresh groups of %s", self.channel_name, exc_info=True)
+                wait, retry = retry, min(retry * 2, 10.0)
+
+    async def heartbeat(self) -> None:
+        """Record that this socket is alive (once per refresh round)."""
 
     async def resync(self) -> None:
         """Send this socket what it may have missed while the layer was down."""

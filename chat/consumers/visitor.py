@@ -313,6 +313,10 @@ class VisitorConsumer(ChatSocket):
         )
         await self.resync()
 
+    async def heartbeat(self) -> None:
+        if self.attached and self.visitor is not None:
+            await db(services.visitor_heartbeat)(visitor_id=self.visitor.pk)
+
     async def resync(self) -> None:
         """The conversation's status, then every message after the last one sent."""
         if not self.attached or self.conversation is None:

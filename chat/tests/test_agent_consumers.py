@@ -145,6 +145,8 @@ async def test_replies_travel_both_ways_and_notes_stay_internal(agent: Agent) ->
         visitor, lambda f: f["type"] == "chat.message" and f["sender"] == "agent"
     )
     assert reply["message"] == "Hello <b>you</b>" and reply["agent_name"] == "Alice"
+    read = await receive_until(visitor, lambda f: f["type"] == "read")
+    assert read["last_read_id"] == reply["id"]  # replying means the visitor's lines were read
     html = await receive_html_until(room, "Hello &lt;b&gt;you&lt;/b&gt;")
     assert "<b>you</b>" not in html  # escaped for the dashboard
 

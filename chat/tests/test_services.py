@@ -251,15 +251,22 @@ def test_transfer_to_online_agent(
     assert conversation.assignee == bob
 
 
-def test_rating_after_resolve_only(conversation: Conversation, agent: Agent) -> None:
+def test_rating_after_resolve_only(
+    conversation: Conversation, agent: Agent, sent: Sent, django_capture_on_commit_callbacks: Any
+) -> None:
     with pytest.raises(ChatError):
         services.conversation_rate(conversation_id=conversation.pk, rating=5)
     services.conversation_resolve(conversation_id=conversation.pk, agent=agent)
     with pytest.raises(ChatError):
         services.conversation_rate(conversation_id=conversation.pk, rating=9)
-    services.conversation_rate(conversation_id=conversation.pk, rating=4)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.conversation_rate(conversation_id=conversation.pk, rating=4)
     conversation.refresh_from_db()
     assert conversation.rating == 4
+    statuses = [
+        e["payload"] for g, e in sent if g == groups.conversation_visitor_group(conversation.pk)
+    ]
+    assert statuses[-1] == {"type": "status", "status": "resolved", "agent_name": None, "rating": 4}
 
 
 def test_identify_validates_email(conversation: Conversation) -> None:

@@ -97,12 +97,16 @@
     }
     localTimes();
   });
+  var readTimer = 0;
   function markRead() {
-    if (document.visibilityState !== "visible") return;
-    var now = Date.now();
-    if (now - lastRead < 1000) return;
-    lastRead = now;
-    send("conversation", { type: "read" });
+    if (document.visibilityState !== "visible" || readTimer) return;
+    // At most one read a second, but never drop the last one: send it when the second is up.
+    var wait = Math.max(0, 1000 - (Date.now() - lastRead));
+    readTimer = setTimeout(function () {
+      readTimer = 0;
+      lastRead = Date.now();
+      send("conversation", { type: "read" });
+    }, wait);
   }
   document.addEventListener("visibilitychange", markRead);
   function scrollTranscript() {

@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from chat.models import Site
+
+pytestmark = pytest.mark.django_db
+
+
+def test_widget_config_for_an_allowed_origin(client: Client, site: Site) -> None:
+    response = client.get("/widget/shop/config.json", headers={"Origin": "https://shop.example"})
+    assert response.status_code == 200
+    assert response["Access-Control-Allow-Origin"] == "https://shop.example"
+    body = response.json()
+    assert body["greeting"] == site.greeting and body["accent_color"] == site.accent_color
+    assert body["agents_online"] is False and body["max_length"] == 5000
+    assert "identity_secret" not in response.content.decode()
+
+
+def test_widget_config_refuses_other_origins_and_unknown_sites_with_a_reason(
+    client: Client, site: Site
+) -> None:
+    refused = client.get("/widget/shop/config.json", headers={"Origin": "https://evil.example"})
+    assert refused.status_code == 403 and refused.json()["error"] == "origin_not_allowed"
+    assert refused["Access-Control-Allow-Origin"] == "https://evil.example"  # readable reason
+    assert client.get("/widget/nope/config.json").json()["error"] == "unknown_site"
+
+
+def test_demo_shop_embeds_the_widget_by_script_tag(client: Client) -> None:
+    html = client.get("/demo/", {"server": "http://127.0.0.1:9999"}).content.decode()
+    assert (
+        '<script src="http://127.0.0.1:9999/static/chat/widget.js" data-site="demo" defer>' in html
+    )
