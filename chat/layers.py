@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import weakref
 from typing import Any
 
 from channels_redis.core import RedisChannelLayer
@@ -24,7 +25,17 @@ OUTAGE_ERRORS = (RedisConnectionError, RedisTimeoutError, ConnectionError, Timeo
 class ResilientRedisChannelLayer(RedisChannelLayer):  # type: ignore[misc]
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.recovered = asyncio.Event()
+        # One event per event loop: an asyncio.Event belongs to the loop that first waits.
+        self._recovered: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Event] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    def recovered(self) -> asyncio.Event:
+        """Set (and at once cleared) each time receive() gets through to Redis again."""
+        loop = asyncio.get_running_loop()
+        if loop not in self._recovered:
+            self._recovered[loop] = asyncio.Event()
+        return self._recovered[loop]
 
     async def receive(self, channel: str) -> Any:
         delay = 0.2
@@ -58,6 +69,7 @@ class ResilientRedisChannelLayer(RedisChannelLayer):  # type: ignore[misc]
         return True
 
     def announce_recovery(self) -> None:
-        """Wake every socket waiting on ``recovered`` (set, then clear for next time)."""
-        self.recovered.set()
-        self.recovered.clear()
+        """Wake every socket of this loop waiting on ``recovered()``."""
+        event = self.recovered()
+        event.set()
+        event.clear()

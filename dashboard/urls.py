@@ -9,4 +9,5 @@ urlpatterns = [
     path("", views.inbox, name="inbox"),
     path("conversations/<str:public_id>/", views.conversation, name="conversation"),
     path("search/", views.search, name="search"),
+    path("sites/", views.sites, name="sites"),
 ]

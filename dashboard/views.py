@@ -13,6 +13,7 @@ from django.shortcuts import render
 
 from chat import panels, selectors
 from chat.models import Agent, Conversation
+from chat.snippets import embed_snippet
 from dashboard.forms import SearchForm
 
 View = Callable[..., HttpResponse]
@@ -47,6 +48,18 @@ def conversation(request: HttpRequest, agent: Agent, public_id: str) -> HttpResp
         **panels.conversation_context(agent=agent, conversation=found),
     }
     return render(request, "dashboard/conversation.html", context)
+
+
+@agent_required
+def sites(request: HttpRequest, agent: Agent) -> HttpResponse:
+    """The agent's sites, each with the snippet its owner pastes."""
+    served = [
+        {"site": site, "snippet": embed_snippet(site=site)}
+        for site in agent.sites.filter(is_active=True).order_by("name")
+    ]
+    return render(
+        request, "dashboard/sites.html", {**panels.inbox_context(agent=agent), "sites": served}
+    )
 
 
 @agent_required

@@ -96,7 +96,9 @@ class ChatSocket(AsyncWebsocketConsumer):  # type: ignore[misc]
         broadcasts sent meanwhile never reached this socket. A failed round (Redis still
         half-way back) is retried within seconds, not after a whole interval.
         """
-        recovered = getattr(self.channel_layer, "recovered", None)
+        recovered = (
+            self.channel_layer.recovered() if hasattr(self.channel_layer, "recovered") else None
+        )
         interval = settings.CHAT_GROUP_REFRESH_SECONDS
         wait, retry, resync_due = interval, 0.5, False
         while True:

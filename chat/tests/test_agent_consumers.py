@@ -197,3 +197,45 @@ async def test_bad_agent_frames_get_an_error_fragment(agent: Agent) -> None:
     assert "Choose an agent" in await receive_html_until(room, 'id="flash"')
     for ws in (room, visitor):
         await ws.disconnect()
+
+
+async def test_availability_reaches_every_tab_and_the_visitors(agent: Agent) -> None:
+    from chat import services
+
+    await sync_to_async(services.agent_availability_set)(agent=agent, availability="away")
+    cookie = await sync_to_async(session_cookie_for)(agent)
+    tab_one = await connected("/ws/chat/inbox/", cookie)
+    tab_two = await connected("/ws/chat/inbox/", cookie)
+    for tab in (tab_one, tab_two):
+        await tab.receive_from(timeout=3)
+    visitor = await new_visitor("presence-01", "anyone there?")
+
+    await tab_one.send_json_to({"type": "availability", "availability": "online", "HEADERS": {}})
+    for tab in (tab_one, tab_two):
+        html = await receive_html_until(tab, 'id="availability"')
+        assert '<option value="online" selected>' in html
+    frame = await receive_until(visitor, lambda f: f["type"] == "agents")
+    assert frame == {"type": "agents", "online": True}
+
+    await tab_two.send_json_to({"type": "availability", "availability": "sleeping", "HEADERS": {}})
+    assert "Availability is online or away" in await receive_html_until(tab_two, 'id="flash"')
+    for ws in (tab_one, tab_two, visitor):
+        await ws.disconnect()
+
+
+async def test_typing_is_throttled_and_never_stored(agent: Agent) -> None:
+    from chat.models import Message
+
+    visitor = await new_visitor("typing-001", "hi")
+    room = await connected(
+        "/ws/chat/agent/typing-001/", await sync_to_async(session_cookie_for)(agent)
+    )
+    await receive_html_until(room, "hi")
+    for _ in range(5):
+        await visitor.send_json_to({"type": "typing"})
+    await receive_html_until(room, "is typing")
+    while not await room.receive_nothing(timeout=0.5):
+        assert "is typing" not in await room.receive_from()  # one indicator for the burst
+    assert await Message.objects.acount() == 1
+    for ws in (room, visitor):
+        await ws.disconnect()

@@ -238,3 +238,14 @@ async def test_verified_identify_brings_history_and_forged_hash_is_rejected(site
     history = await receive_until(resumed, lambda f: f["type"] == "chat.message")
     assert history["message"] == "from my laptop"
     await resumed.disconnect()
+
+
+async def test_frame_over_the_size_limit_is_refused_unparsed(site: Site, settings: Any) -> None:
+    settings.CHAT_FRAME_MAX_BYTES = 1000
+    ws = await start("toolarge-1")
+    await ws.send_to(
+        text_data=json.dumps({"type": "chat.message", "content": {"message": "x" * 2000}})
+    )
+    assert (await receive_until(ws, lambda f: f["type"] == "error"))["code"] == "too_large"
+    assert await Message.objects.acount() == 0
+    await ws.disconnect()

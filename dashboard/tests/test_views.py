@@ -112,3 +112,9 @@ def test_search_finds_transcripts_and_filters_by_status(
     assert "waiting-00000" in found and "waiting-00001" not in found
     assert "No conversations match" in results({"q": "parcel", "status": "resolved"})
     assert "waiting-00000" in results({"q": "parcel", "status": "waiting"})
+
+
+def test_install_page_shows_each_sites_snippet(agent_client: Client, site: Site) -> None:
+    html = agent_client.get("/sites/").content.decode()
+    assert f"data-site=&quot;{site.widget_key}&quot;" in html and "/static/chat/widget.js" in html
+    assert "https://shop.example" in html
