@@ -44,6 +44,11 @@ class ResilientRedisChannelLayer(RedisChannelLayer):  # type: ignore[misc]
             try:
                 message = await super().receive(channel)
             except OUTAGE_ERRORS as exc:
+                task = asyncio.current_task()
+                if task is not None and task.cancelling():
+                    # A cancellation that surfaced as a timeout or connection error (redis-py
+                    # disconnects on cancel): never swallow it, or the socket cannot close.
+                    raise asyncio.CancelledError from exc
                 if not failed:
                     logger.warning("channel layer unreachable (%s); retrying", exc)
                 failed = True

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from chat.models import Agent, Message
+from chat.models import Agent, CannedResponse, Conversation, Message
 from chat.services import agent_upsert, site_upsert
 from e2e.server import DaphneServer
 from e2e.visitor_client import ScriptedVisitor
@@ -53,6 +53,7 @@ def shop(server: DaphneServer) -> None:
         )
     # Setup only: the test process's channel layer has no listeners, so no broadcast.
     Agent.objects.update(availability="online")
+    CannedResponse.objects.create(shortcut="shipping", text="We ship within two working days.")
 
 
 def test_two_agents_claim_reply_note_resolve_and_survive_a_restart(
@@ -115,7 +116,10 @@ def test_two_agents_claim_reply_note_resolve_and_survive_a_restart(
 
     # The server restarts mid-conversation: the page shows the outage, reconnects by
     # itself, and shows every message exactly once.
-    server.restart()
+    server.stop()
+    expect(alice.locator("body")).to_have_attribute("data-connection", "reconnecting")
+    expect(alice.get_by_role("status")).to_have_text("Reconnecting…")
+    server.start()
     expect(alice.locator("body")).to_have_attribute("data-connection", "online", timeout=20000)
     visitor.open()
     visitor.say("Are you still there?", client_id="v3")
@@ -169,3 +173,32 @@ def test_inbox_screenshot_for_the_readme(
     assert target.stat().st_size > 10_000
     for visitor in visitors:
         visitor.close()
+
+
+def test_canned_responses_and_transfer(browser: Browser, server: DaphneServer, shop: None) -> None:
+    alice = sign_in(browser, server, "alice")
+    bob = sign_in(browser, server, "bob")
+    visitor = ScriptedVisitor(server.ws_url, "canned-conv-01", "shop").open()
+    visitor.say("When will my socks arrive?")
+    alice.get_by_role("list", name="Waiting conversations").get_by_role("link").first.click()
+    alice.get_by_role("button", name="Claim").click()
+    expect(alice.get_by_role("list", name="My conversations").get_by_role("link")).to_have_count(1)
+
+    # "/" and a shortcut offer the canned response; Enter inserts it, Enter again sends.
+    reply = alice.get_by_role("textbox", name="Reply")
+    reply.press_sequentially("/ship")
+    expect(alice.get_by_role("option", name="/shipping")).to_be_visible()
+    reply.press("Enter")
+    expect(reply).to_have_value("We ship within two working days.")
+    reply.press("Enter")
+    got = visitor.wait_for(lambda f: f["type"] == "chat.message" and f["sender"] == "agent")
+    assert got["message"] == "We ship within two working days."
+
+    # Transfer to Bob: it leaves Alice's list and lands in Bob's.
+    alice.get_by_label("Transfer to").select_option(label="Bob")
+    alice.get_by_role("button", name="Transfer").click()
+    expect(bob.get_by_role("list", name="My conversations")).to_contain_text("We ship within")
+    expect(alice.get_by_role("list", name="My conversations").get_by_role("link")).to_have_count(0)
+    assert visitor.wait_for(lambda f: f["type"] == "status")["agent_name"] == "Bob"
+    assert Conversation.objects.get(public_id="canned-conv-01").assignee.name == "Bob"  # type: ignore[union-attr]
+    visitor.close()
