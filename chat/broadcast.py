@@ -15,23 +15,27 @@ from django.db import transaction
 Event = dict[str, Any]
 
 
-def send_now(group: str, event: Event) -> None:
-    """Send to a group immediately: for state that is never stored (typing)."""
+async def _send_all(sends: list[tuple[str, Event]]) -> None:
     layer = get_channel_layer()
     if layer is not None:
-        async_to_sync(layer.group_send)(group, event)
+        for group, event in sends:
+            await layer.group_send(group, event)
+
+
+def deliver(sends: list[tuple[str, Event]]) -> None:
+    """Hand events to the channel layer, in order, in one hop to the event loop."""
+    async_to_sync(_send_all)(sends)
+
+
+def send_now(group: str, event: Event) -> None:
+    """Send to a group immediately: for state that is never stored (typing)."""
+    deliver([(group, event)])
 
 
 def send_on_commit(sends: list[tuple[str, Event]]) -> None:
     """Send the events, in order, once the current transaction commits."""
-    if not sends:
-        return
-
-    def deliver() -> None:
-        for group, event in sends:
-            send_now(group, event)
-
-    transaction.on_commit(deliver, robust=True)
+    if sends:
+        transaction.on_commit(lambda: deliver(sends), robust=True)
 
 
 def visitor_frame(

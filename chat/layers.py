@@ -1,4 +1,5 @@
-"""A channels-redis layer whose consumers outlive a Redis outage.
+"""Channel layers: a channels-redis layer whose consumers outlive a Redis outage, and a
+cheaper in-memory layer.
 
 Stock ``RedisChannelLayer.receive`` raises when Redis is unreachable, which kills every
 consumer waiting on it and closes its websocket. Here ``receive`` waits and retries
@@ -10,9 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import weakref
 from typing import Any
 
+import channels.layers
 from channels_redis.core import RedisChannelLayer
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -78,3 +81,22 @@ class ResilientRedisChannelLayer(RedisChannelLayer):  # type: ignore[misc]
         event = self.recovered()
         event.set()
         event.clear()
+
+
+class InMemoryChannelLayer(channels.layers.InMemoryChannelLayer):  # type: ignore[misc]
+    """channels' in-memory layer (one process, development and small installs), cheaper.
+
+    The stock layer scans every channel and every group membership for expired entries on
+    each send and receive: work proportional to the open sockets, for every message.
+    Expiry is measured in seconds and minutes, so a scan once a second is enough.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._last_clean = 0.0
+
+    def _clean_expired(self) -> None:
+        now = time.monotonic()
+        if now - self._last_clean >= 1.0:
+            self._last_clean = now
+            super()._clean_expired()

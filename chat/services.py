@@ -123,10 +123,15 @@ def check_new_conversation_allowed(*, ip: str) -> None:
 
 
 def _locked(conversation_id: int) -> Conversation:
-    """The conversation, row-locked until the surrounding transaction ends."""
+    """The conversation and its visitor, row-locked until the surrounding transaction ends.
+
+    Only the visitor is joined: it is drawn on every message. Site and assignee are loaded
+    on the rarer paths that need them (routing changes, mail), which keeps the hot query
+    small; it was the largest single cost of a visitor message under load.
+    """
     return (
         Conversation.objects.select_for_update(of=("self",))
-        .select_related("visitor", "site", "assignee__user")
+        .select_related("visitor")
         .get(pk=conversation_id)
     )
 

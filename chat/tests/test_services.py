@@ -18,7 +18,7 @@ Sent = list[tuple[str, dict[str, Any]]]
 def sent(monkeypatch: pytest.MonkeyPatch) -> Sent:
     """Every (group, event) the services hand to the channel layer."""
     record: Sent = []
-    monkeypatch.setattr(broadcast, "send_now", lambda group, event: record.append((group, event)))
+    monkeypatch.setattr(broadcast, "deliver", record.extend)
     return record
 
 
