@@ -91,7 +91,11 @@ class ConversationAdmin(admin.ModelAdmin[Conversation]):
     ]
     search_fields = ["public_id", "visitor__name", "visitor__email", "messages__body"]
     list_select_related = ["site", "visitor", "assignee__user"]
+    # Status and assignee change through the dashboard's actions (services), which tell
+    # everyone; editing them here would leave every open screen stale.
     readonly_fields = [
+        "status",
+        "assignee",
         "public_id",
         "site",
         "visitor",

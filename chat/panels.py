@@ -48,15 +48,14 @@ def render_inbox_panels(*, agent: Agent) -> str:
     )
 
 
-def render_conversation_panels(*, agent: Agent, conversation: Conversation) -> tuple[str, int]:
-    """Every panel of an open conversation, and the id of the last message drawn."""
+def render_conversation_panels(*, agent: Agent, conversation: Conversation) -> tuple[str, set[int]]:
+    """Every panel of an open conversation, and the ids of the messages drawn."""
     context = {**conversation_context(agent=agent, conversation=conversation), "oob": "true"}
     html = "".join(
         render_to_string(f"{CONVERSATION}#{name}", context)
         for name in ("transcript_panel", "header", "visitor_panel", "composer")
     )
-    messages = context["messages"]
-    return html, messages[-1].pk if messages else 0
+    return html, {message.pk for message in context["messages"]}
 
 
 def render_composer(*, agent: Agent, conversation: Conversation) -> str:

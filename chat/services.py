@@ -170,6 +170,13 @@ def conversation_start(
     )
     if existing is not None:
         if visitor is not None and existing.visitor_id == visitor.pk:
+            # Another tab of the same visitor created it first: this message still counts.
+            message_post(
+                conversation_id=existing.pk,
+                sender=Message.Sender.VISITOR,
+                body=text,
+                client_id=cid,
+            )
             return existing
         raise ChatError("conversation_taken", "This conversation belongs to someone else.")
     check_new_conversation_allowed(ip=ip)
@@ -225,6 +232,28 @@ def _reopen_for_visitor(conversation: Conversation, now: Any) -> None:
         conversation.waiting_since = now
 
 
+def _assignee_present(conversation: Conversation) -> bool:
+    """Whether the assignee can still answer: online and active. An absent assignee's
+    conversations may be taken over, so none is stuck with someone who left."""
+    agent = conversation.assignee
+    return (
+        agent is not None
+        and agent.availability == Agent.Availability.ONLINE
+        and agent.user.is_active
+    )
+
+
+def _check_not_held_by_other(conversation: Conversation, agent: Agent) -> None:
+    if (
+        conversation.status == Conversation.Status.OPEN
+        and conversation.assignee_id != agent.pk
+        and _assignee_present(conversation)
+    ):
+        raise ChatError(
+            "assigned_elsewhere", f"{conversation.assignee} is handling this conversation."
+        )
+
+
 def _assign(conversation: Conversation, agent: Agent, now: Any) -> None:
     conversation.status = Conversation.Status.OPEN
     conversation.assignee = agent
@@ -271,11 +300,7 @@ def message_post(
                 conversation.status != Conversation.Status.OPEN
                 or conversation.assignee_id != agent.pk
             ):
-                if conversation.status == Conversation.Status.OPEN:
-                    raise ChatError(
-                        "assigned_elsewhere",
-                        f"{conversation.assignee} is handling this conversation.",
-                    )
+                _check_not_held_by_other(conversation, agent)
                 _assign(conversation, agent, now)
                 fields += ["status", "assignee", "claimed_at", "resolved_at"]
         elif sender == Message.Sender.NOTE:
@@ -314,15 +339,21 @@ def _email_if_visitor_away(conversation: Conversation, message: Message) -> None
 
 
 def _routing_change(
-    *, conversation_id: int, agent: Agent, change: Any, system_text: str | None
+    *, conversation_id: int, agent: Agent | None, change: Any, system_text: str | None
 ) -> Conversation:
-    """Apply ``change(conversation, now)`` under the row lock, with an optional system line."""
+    """Apply ``change(conversation, now)`` under the row lock, with an optional system line.
+
+    ``change`` returns False when there is nothing to do (a double-clicked claim): then
+    nothing is written and nobody is told.
+    """
     with transaction.atomic():
         conversation = _locked(conversation_id)
-        check_agent_serves(agent=agent, conversation=conversation)
+        if agent is not None:
+            check_agent_serves(agent=agent, conversation=conversation)
         before = events.Snapshot.of(conversation)
         now = timezone.now()
-        change(conversation, now)
+        if change(conversation, now) is False:
+            return conversation
         message = None
         if system_text:
             message = _message_create(conversation, sender=Message.Sender.SYSTEM, body=system_text)
@@ -334,17 +365,24 @@ def _routing_change(
 def conversation_claim(*, conversation_id: int, agent: Agent) -> Conversation:
     """Make a waiting conversation the agent's. Exactly one of two racing claims wins.
 
-    Raises ChatError("already_claimed") naming the agent who has it.
+    Claiming one's own conversation again changes nothing. An open conversation whose
+    assignee is away or deactivated may be taken over. Raises ChatError("already_claimed")
+    naming the agent who has it, or ("not_waiting") for a resolved one.
     """
 
-    def change(conversation: Conversation, now: Any) -> None:
+    def change(conversation: Conversation, now: Any) -> bool:
+        if conversation.status == Conversation.Status.RESOLVED:
+            raise ChatError("not_waiting", "This conversation is resolved; reopen it instead.")
         if conversation.status == Conversation.Status.OPEN:
             if conversation.assignee_id == agent.pk:
-                return
-            raise ChatError(
-                "already_claimed", f"{conversation.assignee} has already claimed this conversation."
-            )
+                return False
+            if _assignee_present(conversation):
+                raise ChatError(
+                    "already_claimed",
+                    f"{conversation.assignee} has already claimed this conversation.",
+                )
         _assign(conversation, agent, now)
+        return True
 
     return _routing_change(
         conversation_id=conversation_id,
@@ -355,17 +393,15 @@ def conversation_claim(*, conversation_id: int, agent: Agent) -> Conversation:
 
 
 def conversation_resolve(*, conversation_id: int, agent: Agent) -> Conversation:
-    def change(conversation: Conversation, now: Any) -> None:
+    def change(conversation: Conversation, now: Any) -> bool:
         if conversation.status == Conversation.Status.RESOLVED:
             raise ChatError("already_resolved", "This conversation is already resolved.")
-        if conversation.status == Conversation.Status.OPEN and conversation.assignee_id != agent.pk:
-            raise ChatError(
-                "assigned_elsewhere", f"{conversation.assignee} is handling this conversation."
-            )
-        if conversation.assignee_id is None:
+        _check_not_held_by_other(conversation, agent)
+        if conversation.assignee_id is None or conversation.status == Conversation.Status.OPEN:
             conversation.assignee = agent
         conversation.status = Conversation.Status.RESOLVED
         conversation.resolved_at = now
+        return True
 
     return _routing_change(
         conversation_id=conversation_id,
@@ -376,10 +412,11 @@ def conversation_resolve(*, conversation_id: int, agent: Agent) -> Conversation:
 
 
 def conversation_reopen(*, conversation_id: int, agent: Agent) -> Conversation:
-    def change(conversation: Conversation, now: Any) -> None:
+    def change(conversation: Conversation, now: Any) -> bool:
         if conversation.status != Conversation.Status.RESOLVED:
             raise ChatError("not_resolved", "Only a resolved conversation can be reopened.")
         _assign(conversation, agent, now)
+        return True
 
     return _routing_change(
         conversation_id=conversation_id,
@@ -394,17 +431,15 @@ def conversation_transfer(
 ) -> Conversation:
     try:
         target = Agent.objects.select_related("user").get(pk=int(str(to_agent_id)))
-    except (Agent.DoesNotExist, ValueError) as exc:
+    except (Agent.DoesNotExist, ValueError, OverflowError) as exc:
         raise ChatError("invalid", "Choose an agent to transfer to.") from exc
 
-    def change(conversation: Conversation, now: Any) -> None:
-        if conversation.status == Conversation.Status.OPEN and conversation.assignee_id not in (
-            None,
-            agent.pk,
-        ):
+    def change(conversation: Conversation, now: Any) -> bool:
+        if conversation.status == Conversation.Status.RESOLVED:
             raise ChatError(
-                "assigned_elsewhere", f"{conversation.assignee} is handling this conversation."
+                "not_resolved", "Reopen a resolved conversation before transferring it."
             )
+        _check_not_held_by_other(conversation, agent)
         if target.pk == agent.pk:
             raise ChatError("invalid", "Choose another agent.")
         if target.availability != Agent.Availability.ONLINE or not target.user.is_active:
@@ -412,6 +447,7 @@ def conversation_transfer(
         if not target.sites.filter(pk=conversation.site_id).exists():
             raise ChatError("forbidden", f"{target.name} does not serve this site.")
         _assign(conversation, target, now)
+        return True
 
     return _routing_change(
         conversation_id=conversation_id,
@@ -419,6 +455,31 @@ def conversation_transfer(
         change=change,
         system_text=f"{agent.name} transferred the conversation to {target.name}",
     )
+
+
+def agent_release(*, agent: Agent) -> None:
+    """Put an agent's open conversations back in the pool (deactivated or deleted agent)."""
+    ids = list(
+        Conversation.objects.filter(assignee=agent, status=Conversation.Status.OPEN).values_list(
+            "id", flat=True
+        )
+    )
+
+    def change(conversation: Conversation, now: Any) -> bool:
+        if conversation.status != Conversation.Status.OPEN or conversation.assignee_id != agent.pk:
+            return False
+        conversation.status = Conversation.Status.WAITING
+        conversation.assignee = None
+        conversation.waiting_since = now
+        return True
+
+    for conversation_id in ids:
+        _routing_change(
+            conversation_id=conversation_id,
+            agent=None,
+            change=change,
+            system_text=f"{agent.name} is no longer available; back in the queue",
+        )
 
 
 def conversation_rate(*, conversation_id: int, rating: object) -> Conversation:
@@ -453,6 +514,8 @@ def visitor_identify(
     if not isinstance(email, str):
         raise ChatError("invalid", "email must be text.")
     email = email.strip()
+    if len(email) > 254:
+        raise ChatError("invalid_email", "That email address is too long.")
     if email:
         try:
             validate_email(email)
@@ -462,11 +525,13 @@ def visitor_identify(
     if user_id is not None or user_hash is not None:
         if not isinstance(user_id, str | int) or not isinstance(user_hash, str) or not str(user_id):
             raise ChatError("invalid", "user_id and user_hash go together.")
+        if len(str(user_id)) > 128:
+            raise ChatError("invalid", "user_id is longer than 128 characters.")
         if not identity_hash_verify(
             secret=visitor.site.identity_secret, user_id=str(user_id), user_hash=user_hash
         ):
             raise ChatError("identity_rejected", "The user hash does not match this user id.")
-        verified_id = str(user_id)[:128]
+        verified_id = str(user_id)
     with transaction.atomic():
         target = visitor
         if verified_id:
@@ -483,7 +548,9 @@ def visitor_identify(
             target.name = name.strip()
         if email:
             target.email = email
-        target.save()
+        # Only these fields: the socket's copy of the visitor is stale for the others
+        # (open_sockets, last_seen), which a full save would overwrite.
+        target.save(update_fields=["name", "email", "external_id", "is_verified"])
         if conversation_id is not None:
             conversation = Conversation.objects.select_related(
                 "visitor", "site", "assignee__user"
@@ -503,10 +570,14 @@ def visitor_presence(*, visitor_id: uuid.UUID, conversation_id: int | None, delt
         Visitor.objects.filter(pk=visitor_id).update(
             open_sockets=Greatest(F("open_sockets") + delta, 0), last_seen=timezone.now()
         )
-        if conversation_id is not None:
-            conversation = Conversation.objects.select_related(
-                "visitor", "site", "assignee__user"
-            ).get(pk=conversation_id)
+        if conversation_id is None:
+            return
+        conversation = (
+            Conversation.objects.select_related("visitor", "site", "assignee__user")
+            .filter(pk=conversation_id)
+            .first()
+        )
+        if conversation is not None:  # it may have been deleted meanwhile
             events.conversation_changed(
                 conversation, before=events.Snapshot.of(conversation), visitor_details=True
             )
@@ -517,9 +588,14 @@ def visitor_heartbeat(*, visitor_id: uuid.UUID) -> None:
     Visitor.objects.filter(pk=visitor_id).update(last_seen=timezone.now())
 
 
-def visitor_mark_read(*, conversation_id: int, last_seen_id: object) -> None:
-    if not isinstance(last_seen_id, int) or isinstance(last_seen_id, bool) or last_seen_id < 0:
+def check_message_id(value: object) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < 2**63:
         raise ChatError("invalid", "last_seen_id must be a message id.")
+    return value
+
+
+def visitor_mark_read(*, conversation_id: int, last_seen_id: object) -> None:
+    last_seen_id = check_message_id(last_seen_id)
     with transaction.atomic():
         updated = Conversation.objects.filter(
             pk=conversation_id, visitor_last_read_id__lt=last_seen_id
@@ -529,21 +605,22 @@ def visitor_mark_read(*, conversation_id: int, last_seen_id: object) -> None:
             events.visitor_read(conversation=conversation)
 
 
-def agent_mark_read(*, conversation: Conversation, agent: Agent) -> None:
-    """The agents have seen everything up to the latest message."""
-    latest = conversation.messages.order_by("-id").values_list("id", flat=True).first() or 0
+def agent_mark_read(*, conversation_id: int, agent: Agent) -> None:
+    """The agents have seen everything up to the latest message.
+
+    Re-reads the conversation under its lock: the caller's copy (a socket's) is stale.
+    """
     with transaction.atomic():
-        updated = Conversation.objects.filter(
-            pk=conversation.pk, agent_last_read_id__lt=latest
-        ).update(agent_last_read_id=latest)
-        if updated:
-            conversation.agent_last_read_id = latest
-            events.agent_read(conversation=conversation)
-            if (
-                conversation.assignee_id == agent.pk
-                and conversation.status == Conversation.Status.OPEN
-            ):
-                events.conversation_changed(conversation, before=events.Snapshot.of(conversation))
+        conversation = _locked(conversation_id)
+        latest = conversation.messages.order_by("-id").values_list("id", flat=True).first() or 0
+        if latest <= conversation.agent_last_read_id:
+            return
+        conversation.agent_last_read_id = latest
+        conversation.save(update_fields=["agent_last_read_id"])
+        events.agent_read(conversation=conversation)
+        if conversation.assignee_id == agent.pk and conversation.status == Conversation.Status.OPEN:
+            # The unread badge in the agent's own list goes back to zero.
+            events.conversation_changed(conversation, before=events.Snapshot.of(conversation))
 
 
 def typing_notify(

@@ -1,4 +1,7 @@
-"""Auth events that must close an agent's open sockets at once."""
+"""Auth and profile changes that must take effect on open sockets at once.
+
+Thin receivers: each calls one service.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +9,11 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_out
-from django.db.models.signals import post_save
+from django.db.models.signals import m2m_changed, post_save, pre_delete
 from django.dispatch import receiver
 
-from chat.services import agent_sockets_close
+from chat.models import Agent
+from chat.services import agent_release, agent_sockets_close
 
 
 @receiver(user_logged_out)
@@ -19,6 +23,22 @@ def close_sockets_on_logout(sender: Any, user: Any, **kwargs: Any) -> None:
 
 
 @receiver(post_save, sender=get_user_model())
-def close_sockets_on_deactivation(sender: Any, instance: Any, created: bool, **kwargs: Any) -> None:
+def release_on_deactivation(sender: Any, instance: Any, created: bool, **kwargs: Any) -> None:
     if not created and not instance.is_active:
+        agent = Agent.objects.filter(user=instance).select_related("user").first()
+        if agent is not None:
+            agent_release(agent=agent)
         agent_sockets_close(user_id=instance.pk)
+
+
+@receiver(pre_delete, sender=Agent)
+def release_on_delete(sender: Any, instance: Agent, **kwargs: Any) -> None:
+    agent_release(agent=instance)
+    agent_sockets_close(user_id=instance.user_id)
+
+
+@receiver(m2m_changed, sender=Agent.sites.through)
+def reconnect_on_sites_change(sender: Any, instance: Any, action: str, **kwargs: Any) -> None:
+    """The sockets re-authorise on reconnect, so a removed site stops streaming at once."""
+    if action in {"post_remove", "post_clear"} and isinstance(instance, Agent):
+        agent_sockets_close(user_id=instance.user_id)

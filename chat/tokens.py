@@ -36,4 +36,5 @@ def identity_hash(*, secret: str, user_id: str) -> str:
 
 def identity_hash_verify(*, secret: str, user_id: str, user_hash: str) -> bool:
     """Constant-time check of a user hash."""
-    return hmac.compare_digest(identity_hash(secret=secret, user_id=user_id), user_hash.lower())
+    expected = identity_hash(secret=secret, user_id=user_id).encode()
+    return hmac.compare_digest(expected, user_hash.lower().encode())

@@ -51,7 +51,9 @@ def demo_shop(request: HttpRequest) -> HttpResponse:
     Open it on another origin than the dashboard (http://localhost:8000/demo/ when the
     server is http://127.0.0.1:8000) to exercise the real cross-origin path.
     """
-    server = request.GET.get("server") or settings.CHAT_DEMO_SERVER
+    # Never from the query string: a page on this origin must not load a script named by
+    # whoever wrote the link.
+    server = settings.CHAT_DEMO_SERVER
     response = render(
         request, "chat/demo_shop.html", {"server": server.rstrip("/"), "site_key": "demo"}
     )

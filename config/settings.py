@@ -229,5 +229,7 @@ LOGGING: dict[str, Any] = {
 # Where the demo shop page loads the widget from: the server's own address, reached from
 # the shop's different origin (the shop is at http://localhost:8000/demo/).
 CHAT_DEMO_SERVER = os.environ.get("CHAT_DEMO_SERVER", "http://127.0.0.1:8000")
+# The demo shop is served in development only, unless asked for.
+CHAT_DEMO_ENABLED = env_bool("CHAT_DEMO_ENABLED", False)
 # The address visitors' browsers reach this server at; used in the embed snippet.
 CHAT_PUBLIC_URL = os.environ.get("CHAT_PUBLIC_URL", "http://127.0.0.1:8000")

@@ -16,6 +16,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     # test run, so two runs on one machine never meet.
     DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "var" / f"test-{os.getpid()}.sqlite3")}  # noqa: F405
 
+CHAT_DEMO_ENABLED = True  # pytest-django turns DEBUG off; the demo page is under test
+
 # Fast hashing for the many test sign-ins; the default hasher stays available.
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.MD5PasswordHasher",

@@ -83,7 +83,7 @@ class AgentConversationConsumer(AgentSocket):
     }
 
     async def connect(self) -> None:
-        self.last_sent_id = 0
+        self.drawn: set[int] = set()
         self.last_typing = 0.0
         agent = await self.authorise()
         if agent is None:
@@ -99,12 +99,12 @@ class AgentConversationConsumer(AgentSocket):
             groups.conversation_agents_group(conversation.pk), groups.agent_control_group(agent.pk)
         )
         await self.resync()
-        await db(services.agent_mark_read)(conversation=conversation, agent=agent)
+        await db(services.agent_mark_read)(conversation_id=conversation.pk, agent=agent)
 
     async def resync(self) -> None:
-        """A fresh copy of every panel; live frames up to the last drawn message are skipped."""
+        """A fresh copy of every panel; live frames of messages it drew are skipped."""
         assert self.agent is not None
-        html, self.last_sent_id = await db(panels.render_conversation_panels)(
+        html, self.drawn = await db(panels.render_conversation_panels)(
             agent=self.agent, conversation=self.conversation
         )
         await self.send(text_data=html)
@@ -112,9 +112,9 @@ class AgentConversationConsumer(AgentSocket):
     async def agent_html(self, event: dict[str, Any]) -> None:
         message_id = event.get("message_id")
         if message_id is not None:
-            if message_id <= self.last_sent_id:
+            if message_id in self.drawn:
                 return
-            self.last_sent_id = message_id
+            self.drawn.add(message_id)
         await super().agent_html(event)
 
     async def _post(self, sender: str, content: dict[str, Any]) -> None:
@@ -179,7 +179,7 @@ class AgentConversationConsumer(AgentSocket):
 
     async def on_read(self, content: dict[str, Any]) -> None:
         assert self.agent is not None
-        await db(services.agent_mark_read)(conversation=self.conversation, agent=self.agent)
+        await db(services.agent_mark_read)(conversation_id=self.conversation.pk, agent=self.agent)
 
 
 __all__ = ["AgentConversationConsumer", "ChatError", "InboxConsumer"]

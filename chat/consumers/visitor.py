@@ -83,6 +83,8 @@ class VisitorConsumer(ChatSocket):
         self.conversation: Conversation | None = None
         self.attached = False
         self.last_sent_id = 0
+        self.sent_ids: set[int] = set()
+        self.initial_seen = 0
         self.last_typing = 0.0
         self.context: dict[str, str] = {}
         self.auth_timer: asyncio.Task[None] | None = None
@@ -114,11 +116,13 @@ class VisitorConsumer(ChatSocket):
     async def disconnect(self, code: int) -> None:
         if self.auth_timer is not None:
             self.auth_timer.cancel()
-        if self.attached and self.visitor is not None and self.conversation is not None:
-            await db(services.visitor_presence)(
-                visitor_id=self.visitor.pk, conversation_id=self.conversation.pk, delta=-1
-            )
-        await super().disconnect(code)
+        try:
+            if self.attached and self.visitor is not None and self.conversation is not None:
+                await db(services.visitor_presence)(
+                    visitor_id=self.visitor.pk, conversation_id=self.conversation.pk, delta=-1
+                )
+        finally:
+            await super().disconnect(code)
 
     async def send_error(self, code: str, message: str) -> None:
         await self.send_json({"type": "error", "code": code, "message": message})
@@ -134,10 +138,9 @@ class VisitorConsumer(ChatSocket):
         assert self.site is not None
         if self.attached:
             raise ChatError("already_attached", "This socket has already said hello.")
-        last_seen = content.get("last_seen_id", 0)
-        if not isinstance(last_seen, int) or isinstance(last_seen, bool) or last_seen < 0:
-            raise ChatError("invalid", "last_seen_id must be a message id.")
-        self.last_sent_id = last_seen
+        self.last_sent_id = services.check_message_id(content.get("last_seen_id", 0))
+        # What the client already has (it said so): never sent again.
+        self.initial_seen = self.last_sent_id
         self.context = services.check_visitor_context(content)
         token = content.get("token")
         if token:
@@ -164,6 +167,12 @@ class VisitorConsumer(ChatSocket):
         if self.conversation is not None:
             await self.attach(self.conversation)
         else:
+            if self.visitor is None:
+                # The token comes now, before the first message: if the socket drops right
+                # after that message, the visitor can still come back to the conversation.
+                self.visitor = await db(services.visitor_create)(
+                    site=self.site, context=self.context
+                )
             online = await db(selectors.site_has_online_agent)(site_id=self.site.pk)
             await self.send_json(
                 {
@@ -323,18 +332,31 @@ class VisitorConsumer(ChatSocket):
             return
         status, _ = await _status(self.conversation.pk)
         await self.send_json(status)
-        for payload in await _backlog(self.conversation.pk, self.last_sent_id):
-            await self.send_json(payload)
-            self.last_sent_id = payload["id"]
+        after = self.last_sent_id
+        while True:  # page through: a long absence may have left more than one page
+            page = await _backlog(self.conversation.pk, after)
+            for payload in page:
+                await self.send_message(payload)
+            if len(page) < selectors.TRANSCRIPT_WINDOW:
+                break
+            after = page[-1]["id"]
 
     # --- group handlers -------------------------------------------------------------
 
     async def visitor_frame(self, event: dict[str, Any]) -> None:
         if event.get("skip") == self.channel_name:
             return
-        message_id = event.get("message_id")
-        if message_id is not None:
-            if message_id <= self.last_sent_id:
-                return
-            self.last_sent_id = message_id
-        await self.send_json(event["payload"])
+        if event.get("message_id") is not None:
+            await self.send_message(event["payload"])
+        else:
+            await self.send_json(event["payload"])
+
+    async def send_message(self, payload: dict[str, Any]) -> None:
+        """Each message once per socket, even if the backlog and the live stream, or two
+        processes' broadcasts arriving out of order, both bring it."""
+        message_id = payload["id"]
+        if message_id in self.sent_ids or message_id <= self.initial_seen:
+            return
+        self.sent_ids.add(message_id)
+        self.last_sent_id = max(self.last_sent_id, message_id)
+        await self.send_json(payload)

@@ -345,3 +345,97 @@ def test_reply_to_an_away_visitor_with_email_is_mailed(
             conversation_id=conversation.pk, sender="agent", body="Still there?", agent=agent
         )
     assert len(mailoutbox) == 1  # connected visitors see it live instead
+
+
+def test_claiming_ones_own_conversation_again_changes_nothing(
+    conversation: Conversation, agent: Agent
+) -> None:
+    services.conversation_claim(conversation_id=conversation.pk, agent=agent)
+    services.conversation_claim(conversation_id=conversation.pk, agent=agent)
+    assert conversation.messages.filter(sender="system").count() == 1
+
+
+def test_a_resolved_conversation_is_reopened_not_claimed(
+    conversation: Conversation, make_agent: Callable[..., Agent]
+) -> None:
+    alice, bob = make_agent("alice"), make_agent("bob")
+    services.conversation_claim(conversation_id=conversation.pk, agent=alice)
+    services.conversation_resolve(conversation_id=conversation.pk, agent=alice)
+    for action in (services.conversation_claim,):
+        with pytest.raises(ChatError) as caught:
+            action(conversation_id=conversation.pk, agent=bob)
+        assert caught.value.code == "not_waiting"
+    with pytest.raises(ChatError) as caught:
+        services.conversation_transfer(
+            conversation_id=conversation.pk, agent=alice, to_agent_id=bob.pk
+        )
+    assert caught.value.code == "not_resolved"
+
+
+def test_an_away_agents_conversation_can_be_taken_over(
+    conversation: Conversation, make_agent: Callable[..., Agent]
+) -> None:
+    alice, bob = make_agent("alice"), make_agent("bob")
+    services.conversation_claim(conversation_id=conversation.pk, agent=alice)
+    with pytest.raises(ChatError):
+        services.conversation_claim(conversation_id=conversation.pk, agent=bob)
+    services.agent_availability_set(agent=alice, availability="away")
+    services.message_post(
+        conversation_id=conversation.pk, sender="agent", body="I can help", agent=bob
+    )
+    conversation.refresh_from_db()
+    assert conversation.assignee == bob
+
+
+def test_deactivating_an_agent_puts_their_conversations_back_in_the_pool(
+    conversation: Conversation, agent: Agent
+) -> None:
+    services.conversation_claim(conversation_id=conversation.pk, agent=agent)
+    agent.user.is_active = False
+    agent.user.save()
+    conversation.refresh_from_db()
+    assert conversation.status == "waiting" and conversation.assignee is None
+    assert conversation.waiting_since is not None
+
+
+def test_deleting_an_agent_releases_their_conversations(
+    conversation: Conversation, agent: Agent
+) -> None:
+    services.conversation_claim(conversation_id=conversation.pk, agent=agent)
+    agent.user.delete()
+    conversation.refresh_from_db()
+    assert conversation.status == "waiting" and conversation.assignee is None
+
+
+def test_identify_keeps_the_visitors_presence(conversation: Conversation) -> None:
+    Visitor.objects.filter(pk=conversation.visitor_id).update(open_sockets=1)
+    stale = Visitor.objects.get(pk=conversation.visitor_id)
+    stale.open_sockets = 0  # what a socket's old copy may say
+    services.visitor_identify(
+        conversation_id=conversation.pk, visitor=stale, payload={"email": "a@b.example"}
+    )
+    fresh = Visitor.objects.get(pk=conversation.visitor_id)
+    assert fresh.open_sockets == 1 and fresh.email == "a@b.example"
+
+
+@pytest.mark.parametrize(
+    ("payload", "code"),
+    [
+        ({"user_id": "u1", "user_hash": "ü" * 64}, "identity_rejected"),
+        ({"user_id": "u" * 129, "user_hash": "0" * 64}, "invalid"),
+        ({"email": "a" * 250 + "@b.example"}, "invalid_email"),
+    ],
+)
+def test_odd_identify_input_gets_a_clear_error(
+    conversation: Conversation, payload: dict[str, str], code: str
+) -> None:
+    with pytest.raises(ChatError) as caught:
+        services.visitor_identify(
+            conversation_id=conversation.pk, visitor=conversation.visitor, payload=payload
+        )
+    assert caught.value.code == code
+
+
+def test_read_marker_out_of_range_is_refused(conversation: Conversation) -> None:
+    with pytest.raises(ChatError):
+        services.visitor_mark_read(conversation_id=conversation.pk, last_seen_id=2**64)

@@ -27,8 +27,11 @@ def test_widget_config_refuses_other_origins_and_unknown_sites_with_a_reason(
     assert client.get("/widget/nope/config.json").json()["error"] == "unknown_site"
 
 
-def test_demo_shop_embeds_the_widget_by_script_tag(client: Client) -> None:
-    html = client.get("/demo/", {"server": "http://127.0.0.1:9999"}).content.decode()
+def test_demo_shop_embeds_the_widget_by_script_tag_from_this_server_only(
+    client: Client, settings: object
+) -> None:
+    html = client.get("/demo/", {"server": "https://evil.example"}).content.decode()
+    assert "evil.example" not in html  # a link cannot choose the script
     assert (
-        '<script src="http://127.0.0.1:9999/static/chat/widget.js" data-site="demo" defer>' in html
+        '<script src="http://127.0.0.1:8000/static/chat/widget.js" data-site="demo" defer>' in html
     )

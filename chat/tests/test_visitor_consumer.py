@@ -249,3 +249,41 @@ async def test_frame_over_the_size_limit_is_refused_unparsed(site: Site, setting
     assert (await receive_until(ws, lambda f: f["type"] == "error"))["code"] == "too_large"
     assert await Message.objects.acount() == 0
     await ws.disconnect()
+
+
+async def test_hello_gives_a_token_before_the_first_message(site: Site) -> None:
+    ws = await start("early-tok1")
+    await ws.send_json_to({"type": "hello", "content": {}})
+    session = await receive_until(ws, lambda f: f["type"] == "session")
+    assert session["token"]
+    await ws.send_json_to(chat("first words", "c-1"))
+    await ws.disconnect()  # dropped before the echo could be read
+    again = await start("early-tok1")
+    await again.send_json_to({"type": "hello", "content": {"token": session["token"]}})
+    echo = await receive_until(again, lambda f: f["type"] == "chat.message")
+    assert echo["message"] == "first words"
+    await again.disconnect()
+
+
+async def test_a_long_absence_replays_every_missed_message(site: Site) -> None:
+    from chat import services
+
+    ws = await start("longgap-01")
+    await ws.send_json_to(chat("start"))
+    session = await receive_until(ws, lambda f: f["type"] == "session")
+    await ws.disconnect()
+    conversation = await Conversation.objects.aget(public_id="longgap-01")
+    for n in range(354):
+        await sync_to_async(services.message_post)(
+            conversation_id=conversation.pk, sender="visitor", body=f"line {n}"
+        )
+    again = await start("longgap-01")
+    await again.send_json_to({"type": "hello", "content": {"token": session["token"]}})
+    bodies = []
+    while len(bodies) < 355:
+        frame = json.loads(await again.receive_from(timeout=5))
+        if frame["type"] == "chat.message":
+            bodies.append(frame["message"])
+    assert bodies[0] == "start" and bodies[-1] == "line 353" and len(set(bodies)) == 355
+    assert await again.receive_nothing(timeout=0.3)
+    await again.disconnect()

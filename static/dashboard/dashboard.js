@@ -184,6 +184,19 @@
   document.addEventListener("change", function (e) {
     if (e.target.matches && e.target.matches("select[data-autosubmit]")) e.target.form.requestSubmit();
   });
+  // An append is an upsert: a row drawn by a fresh panel and appended by a broadcast that
+  // crossed it on the wire must not appear twice.
+  document.addEventListener("htmx:oobBeforeSwap", function (e) {
+    var fragment = e.detail && e.detail.fragment;
+    var target = e.detail && e.detail.target;
+    if (!fragment || !fragment.children || !target) return;
+    Array.prototype.forEach.call(fragment.children, function (child) {
+      if (!child.id || child.id === target.id) return; // a replacement, not an append
+      var old = document.getElementById(child.id);
+      if (old) old.remove();
+    });
+  });
+
   // The server hands back a fresh composer after each stored reply: keep the caret there.
   document.addEventListener("htmx:oobAfterSwap", function (e) {
     var target = e.detail && e.detail.target;
