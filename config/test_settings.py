@@ -16,6 +16,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     # test run, so two runs on one machine never meet.
     DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "var" / f"test-{os.getpid()}.sqlite3")}  # noqa: F405
 
+# Tests open connections from worker threads; persistent ones would outlive the test
+# database and block its removal on PostgreSQL.
+DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
 CHAT_DEMO_ENABLED = True  # pytest-django turns DEBUG off; the demo page is under test
 
 # Fast hashing for the many test sign-ins; the default hasher stays available.
