@@ -1,0 +1,93 @@
+"""Agents and setup: read markers, typing, availability, sockets, scripted setup."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+
+from chat import events
+from chat.models import (
+    Agent,
+    Conversation,
+    Site,
+)
+from chat.selectors import site_has_online_agent
+from chat.services.checks import ChatError
+from chat.services.conversations import locked_conversation
+
+
+def agent_mark_read(*, conversation_id: int, agent: Agent) -> None:
+    """The agents have seen everything up to the latest message.
+
+    Re-reads the conversation under its lock: the caller's copy (a socket's) is stale.
+    """
+    with transaction.atomic():
+        conversation = locked_conversation(conversation_id)
+        latest = conversation.messages.order_by("-id").values_list("id", flat=True).first() or 0
+        if latest <= conversation.agent_last_read_id:
+            return
+        conversation.agent_last_read_id = latest
+        conversation.save(update_fields=["agent_last_read_id"])
+        events.agent_read(conversation=conversation)
+        if conversation.assignee_id == agent.pk and conversation.status == Conversation.Status.OPEN:
+            # The unread badge in the agent's own list goes back to zero.
+            events.conversation_changed(conversation, before=events.Snapshot.of(conversation))
+
+
+def typing_notify(
+    *, conversation: Conversation, sender: str, agent: Agent | None, skip: str
+) -> None:
+    """Typing is never stored; the caller throttles it per socket."""
+    events.typing_signal(conversation=conversation, sender=sender, agent=agent, skip=skip)
+
+
+def agent_availability_set(*, agent: Agent, availability: object) -> Agent:
+    if availability not in Agent.Availability.values:
+        raise ChatError("invalid", "Availability is online or away.")
+    with transaction.atomic():
+        agent.availability = str(availability)
+        agent.last_seen = timezone.now()
+        agent.save(update_fields=["availability", "last_seen"])
+        site_ids = list(agent.sites.values_list("id", flat=True))
+        online = {site_id: site_has_online_agent(site_id=site_id) for site_id in site_ids}
+        events.availability_changed(agent=agent, site_ids=site_ids, online_by_site=online)
+    return agent
+
+
+def agent_sockets_close(*, user_id: int) -> None:
+    agent_id = Agent.objects.filter(user_id=user_id).values_list("id", flat=True).first()
+    if agent_id is not None:
+        events.agent_signed_out(agent_id=agent_id)
+
+
+def site_upsert(*, name: str, key: str, origins: list[str]) -> Site:
+    """Create or update the site with this widget key. Idempotent."""
+    site, _ = Site.objects.update_or_create(
+        widget_key=key,
+        defaults={"name": name, "allowed_origins": "\n".join(origins), "is_active": True},
+    )
+    return site
+
+
+def agent_upsert(
+    *, username: str, password: str, site_keys: list[str], display_name: str = ""
+) -> Agent:
+    """Create or update a user with an agent profile serving these sites. Idempotent."""
+    from django.contrib.auth import get_user_model
+
+    sites = list(Site.objects.filter(widget_key__in=site_keys))
+    missing = set(site_keys) - {site.widget_key for site in sites}
+    if missing:
+        raise ChatError("unknown_site", f"No site has the key(s): {', '.join(sorted(missing))}.")
+    user_model = get_user_model()
+    with transaction.atomic():
+        user, _ = user_model.objects.get_or_create(username=username)
+        user.set_password(password)
+        user.is_active = True
+        user.save()
+        agent, _ = Agent.objects.get_or_create(user=user, defaults={"display_name": display_name})
+        if display_name:
+            agent.display_name = display_name
+            agent.save(update_fields=["display_name"])
+        agent.sites.add(*sites)
+    return agent

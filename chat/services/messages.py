@@ -1,0 +1,166 @@
+"""Storing messages: a conversation's first one, and every one after."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from chat import events
+from chat.models import (
+    Agent,
+    Conversation,
+    Message,
+    Site,
+    Visitor,
+)
+from chat.services.checks import (
+    ChatError,
+    check_agent_serves,
+    check_body,
+    check_client_id,
+    check_new_conversation_allowed,
+    check_public_id,
+)
+from chat.services.conversations import (
+    assign,
+    check_not_held_by_other,
+    create_message,
+    locked_conversation,
+    reopen_for_visitor,
+)
+from chat.services.visitors import visitor_create
+
+
+@dataclass(frozen=True)
+class PostResult:
+    message: Message
+    conversation: Conversation
+    created: bool
+
+
+def conversation_start(
+    *,
+    site: Site,
+    public_id: str,
+    visitor: Visitor | None,
+    context: dict[str, str],
+    ip: str,
+    first_message: object,
+    client_id: object = "",
+) -> Conversation:
+    """Create a waiting conversation, its anonymous visitor if there is none yet, and its
+    first message, all or nothing; the pool hears of it once, with the message.
+
+    Raises ChatError("conversation_taken") if the id already belongs to someone else.
+    """
+    check_public_id(public_id)
+    text = check_body(first_message)
+    cid = check_client_id(client_id)
+    existing = (
+        Conversation.objects.filter(public_id=public_id).select_related("visitor", "site").first()
+    )
+    if existing is not None:
+        if visitor is not None and existing.visitor_id == visitor.pk:
+            # Another tab of the same visitor created it first: this message still counts.
+            message_post(
+                conversation_id=existing.pk,
+                sender=Message.Sender.VISITOR,
+                body=text,
+                client_id=cid,
+            )
+            return existing
+        raise ChatError("conversation_taken", "This conversation belongs to someone else.")
+    check_new_conversation_allowed(ip=ip)
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            if visitor is None:
+                visitor = visitor_create(site=site, context=context)
+            conversation = Conversation.objects.create(
+                public_id=public_id, site=site, visitor=visitor, waiting_since=now
+            )
+            message = create_message(
+                conversation, sender=Message.Sender.VISITOR, body=text, client_id=cid
+            )
+            conversation.save(update_fields=["last_message_at", "last_message_preview"])
+            events.conversation_changed(conversation, before=None, message=message)
+    except IntegrityError as exc:
+        raise ChatError("conversation_taken", "This conversation belongs to someone else.") from exc
+    return conversation
+
+
+def message_post(
+    *,
+    conversation_id: int,
+    sender: str,
+    body: object,
+    client_id: object = "",
+    agent: Agent | None = None,
+) -> PostResult:
+    """Store a message and tell everyone concerned after commit.
+
+    Idempotent per ``client_id``: a retry returns the stored original with created=False.
+    A visitor message reopens a resolved conversation; an agent reply claims a waiting one.
+    """
+    text = check_body(body)
+    cid = check_client_id(client_id)
+    with transaction.atomic():
+        conversation = locked_conversation(conversation_id)
+        if cid:
+            original = (
+                Message.objects.filter(conversation=conversation, client_id=cid)
+                .select_related("agent__user")
+                .first()
+            )
+            if original is not None:
+                return PostResult(message=original, conversation=conversation, created=False)
+        before = events.Snapshot.of(conversation)
+        now = timezone.now()
+        fields = ["last_message_at", "last_message_preview"]
+        if sender == Message.Sender.VISITOR:
+            if conversation.status == Conversation.Status.RESOLVED:
+                reopen_for_visitor(conversation, now)
+                fields += ["status", "assignee", "resolved_at", "rating", "waiting_since"]
+        elif sender == Message.Sender.AGENT:
+            assert agent is not None
+            check_agent_serves(agent=agent, conversation=conversation)
+            if (
+                conversation.status != Conversation.Status.OPEN
+                or conversation.assignee_id != agent.pk
+            ):
+                check_not_held_by_other(conversation, agent)
+                assign(conversation, agent, now)
+                fields += ["status", "assignee", "claimed_at", "resolved_at"]
+        elif sender == Message.Sender.NOTE:
+            assert agent is not None
+            check_agent_serves(agent=agent, conversation=conversation)
+        message = create_message(conversation, sender=sender, body=text, agent=agent, client_id=cid)
+        if sender == Message.Sender.AGENT:
+            # Replying means the agents have read everything before it.
+            conversation.agent_last_read_id = message.pk
+            fields.append("agent_last_read_id")
+        conversation.save(update_fields=fields)
+        events.conversation_changed(conversation, before=before, message=message)
+        if sender == Message.Sender.AGENT:
+            events.agent_read(conversation=conversation)  # after the reply itself
+            _email_if_visitor_away(conversation, message)
+    return PostResult(message=message, conversation=conversation, created=True)
+
+
+def _email_if_visitor_away(conversation: Conversation, message: Message) -> None:
+    """A visitor with no open socket would never see the reply: mail it, after commit."""
+    visitor = conversation.visitor
+    if visitor.is_online or not visitor.email:
+        return
+    from django.core.mail import send_mail
+
+    agent_name = message.agent.name if message.agent else "Support"
+    subject = f"{agent_name} replied to your conversation with {conversation.site.name}"
+    body = f"{message.body}\n\n-- {agent_name}, {conversation.site.name}"
+
+    def deliver() -> None:
+        send_mail(subject, body, None, [visitor.email])
+
+    transaction.on_commit(deliver, robust=True)
