@@ -53,7 +53,8 @@ def render_conversation_panels(*, agent: Agent, conversation: Conversation) -> t
     context = {**conversation_context(agent=agent, conversation=conversation), "oob": "true"}
     html = "".join(
         render_to_string(f"{CONVERSATION}#{name}", context)
-        for name in ("transcript_panel", "header", "visitor_panel", "composer")
+        # Not the composer: it holds the agent's draft, which a reconnect must not wipe.
+        for name in ("transcript_panel", "header", "visitor_panel")
     )
     return html, {message.pk for message in context["messages"]}
 

@@ -63,7 +63,18 @@ class DaphneServer:
         self.log_path.parent.mkdir(exist_ok=True)
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "config.serve", "-b", "127.0.0.1", "-p", str(self.port)],
+            [
+                sys.executable,
+                "-m",
+                "config.serve",
+                "-b",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                # Browsers still connected at teardown need not hold a test for 10 s.
+                "--application-close-timeout",
+                "1",
+            ],
             cwd=ROOT,
             env=env,
             stdout=log,
@@ -84,7 +95,7 @@ class DaphneServer:
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()
             try:
-                self.process.wait(10)
+                self.process.wait(3)
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(5)

@@ -116,6 +116,7 @@ def test_two_agents_claim_reply_note_resolve_and_survive_a_restart(
 
     # The server restarts mid-conversation: the page shows the outage, reconnects by
     # itself, and shows every message exactly once.
+    alice.get_by_role("textbox", name="Reply").fill("Yes, still here.")  # a draft
     server.stop()
     expect(alice.locator("body")).to_have_attribute("data-connection", "reconnecting")
     expect(alice.get_by_role("status")).to_have_text("Reconnecting…")
@@ -126,7 +127,8 @@ def test_two_agents_claim_reply_note_resolve_and_survive_a_restart(
     expect(alice.get_by_role("log", name="Transcript")).to_contain_text(
         "Are you still there?", timeout=10000
     )
-    alice.get_by_role("textbox", name="Reply").fill("Yes, still here.")
+    # The draft survived the reconnect.
+    expect(alice.get_by_role("textbox", name="Reply")).to_have_value("Yes, still here.")
     alice.get_by_role("textbox", name="Reply").press("Enter")
     visitor.wait_for(lambda f: f["type"] == "chat.message" and f["message"] == "Yes, still here.")
 
