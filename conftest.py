@@ -122,3 +122,11 @@ async def receive_html_until(
         html = await communicator.receive_from(timeout=timeout)
         if needle in html:
             return str(html)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Remove this run's SQLite journal files (pytest-django removes the database itself)."""
+    from pathlib import Path
+
+    for leftover in Path(__file__).resolve().parent.glob(f"var/test-{os.getpid()}.sqlite3-*"):
+        leftover.unlink(missing_ok=True)
