@@ -248,5 +248,10 @@ def availability_changed(
 
 
 def agent_signed_out(*, agent_id: int) -> None:
-    """Close every socket of the agent (sign-out, deactivation)."""
+    """Close every socket of the agent, on every device (deactivation, lost access)."""
     broadcast.send_on_commit([(groups.agent_control_group(agent_id), broadcast.socket_close(4401))])
+
+
+def session_ended(*, session_key: str) -> None:
+    """Close the sockets of one browser session (it signed out); other devices stay."""
+    broadcast.send_on_commit([(groups.session_group(session_key), broadcast.socket_close(4401))])

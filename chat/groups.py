@@ -5,6 +5,8 @@ Names are ASCII letters, digits and hyphens, as channels requires.
 
 from __future__ import annotations
 
+import hashlib
+
 
 def conversation_visitor_group(conversation_id: int) -> str:
     """The visitor's sockets on one conversation: JSON frames."""
@@ -29,6 +31,12 @@ def site_visitors_group(site_id: int) -> str:
 def agent_group(agent_id: int) -> str:
     """The inbox sockets of one agent: their own conversations, their availability."""
     return f"agent-{agent_id}"
+
+
+def session_group(session_key: str) -> str:
+    """Every agent socket opened with one browser session: closed when it signs out.
+    Hashed, so session keys never appear in the channel layer."""
+    return "session-" + hashlib.sha256(session_key.encode()).hexdigest()[:40]
 
 
 def agent_control_group(agent_id: int) -> str:

@@ -13,13 +13,15 @@ from django.db.models.signals import m2m_changed, post_save, pre_delete
 from django.dispatch import receiver
 
 from chat.models import Agent
-from chat.services import agent_release, agent_sockets_close
+from chat.services import agent_release, agent_sockets_close, session_sockets_close
 
 
 @receiver(user_logged_out)
-def close_sockets_on_logout(sender: Any, user: Any, **kwargs: Any) -> None:
-    if user is not None:
-        agent_sockets_close(user_id=user.pk)
+def close_sockets_on_logout(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+    """Signing out on one device closes that browser's sockets, not the agent's others."""
+    session_key = getattr(getattr(request, "session", None), "session_key", None)
+    if session_key:
+        session_sockets_close(session_key=session_key)
 
 
 @receiver(post_save, sender=get_user_model())

@@ -33,6 +33,14 @@ class AgentSocket(ChatSocket):
         self.agent = agent
         return agent
 
+    def control_groups(self, agent: Agent) -> list[str]:
+        """Groups that can close this socket: the agent's, and its browser session's."""
+        names = [groups.agent_control_group(agent.pk)]
+        session = self.scope.get("session")
+        if session is not None and session.session_key:
+            names.append(groups.session_group(session.session_key))
+        return names
+
     async def send_error(self, code: str, message: str) -> None:
         await self.send(text_data=panels.render_flash(code=code, message=message))
 
@@ -54,7 +62,7 @@ class InboxConsumer(AgentSocket):
         await self.join(
             *(groups.site_pool_group(site_id) for site_id in site_ids),
             groups.agent_group(agent.pk),
-            groups.agent_control_group(agent.pk),
+            *self.control_groups(agent),
         )
         # Joined first, then drawn: a change in between arrives after the fresh copy.
         await self.resync()
@@ -96,7 +104,7 @@ class AgentConversationConsumer(AgentSocket):
         self.conversation: Conversation = conversation
         await self.accept()
         await self.join(
-            groups.conversation_agents_group(conversation.pk), groups.agent_control_group(agent.pk)
+            groups.conversation_agents_group(conversation.pk), *self.control_groups(agent)
         )
         await self.resync()
         await db(services.agent_mark_read)(conversation_id=conversation.pk, agent=agent)

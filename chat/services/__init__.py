@@ -13,6 +13,7 @@ from chat.services.agents import (
     agent_mark_read,
     agent_sockets_close,
     agent_upsert,
+    session_sockets_close,
     site_upsert,
     typing_notify,
 )
@@ -68,6 +69,7 @@ __all__ = [
     "conversation_start",
     "conversation_transfer",
     "message_post",
+    "session_sockets_close",
     "site_upsert",
     "typing_notify",
     "visitor_context_update",

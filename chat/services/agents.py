@@ -60,6 +60,10 @@ def agent_sockets_close(*, user_id: int) -> None:
         events.agent_signed_out(agent_id=agent_id)
 
 
+def session_sockets_close(*, session_key: str) -> None:
+    events.session_ended(session_key=session_key)
+
+
 def site_upsert(*, name: str, key: str, origins: list[str]) -> Site:
     """Create or update the site with this widget key. Idempotent."""
     site, _ = Site.objects.update_or_create(

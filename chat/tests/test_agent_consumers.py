@@ -164,14 +164,20 @@ async def test_replies_travel_both_ways_and_notes_stay_internal(agent: Agent) ->
         await ws.disconnect()
 
 
-async def test_sign_out_closes_the_agents_open_sockets(agent: Agent) -> None:
+async def test_sign_out_closes_that_browsers_sockets_and_not_other_devices(agent: Agent) -> None:
     client = Client()
     await sync_to_async(client.force_login)(agent.user)
     cookie = f"sessionid={client.cookies['sessionid'].value}".encode()
     inbox = await connected("/ws/chat/inbox/", cookie)
     await inbox.receive_from(timeout=3)
+    other_device = await connected(
+        "/ws/chat/inbox/", await sync_to_async(session_cookie_for)(agent)
+    )
+    await other_device.receive_from(timeout=3)
     await sync_to_async(client.post)("/accounts/logout/")
     assert await inbox.receive_output(timeout=2) == {"type": "websocket.close", "code": 4401}
+    assert await other_device.receive_nothing(timeout=0.5)
+    await other_device.disconnect()
 
 
 async def test_deactivated_agent_loses_sockets(agent: Agent) -> None:
