@@ -71,9 +71,6 @@ class DaphneServer:
                 "127.0.0.1",
                 "-p",
                 str(self.port),
-                # Browsers still connected at teardown need not hold a test for 10 s.
-                "--application-close-timeout",
-                "1",
             ],
             cwd=ROOT,
             env=env,

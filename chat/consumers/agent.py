@@ -14,7 +14,6 @@ from django.conf import settings
 from chat import groups, panels, selectors, services
 from chat.consumers.base import CLOSE_FORBIDDEN, CLOSE_NOT_FOUND, CLOSE_UNAUTHORIZED, ChatSocket, db
 from chat.models import Agent, Conversation, Message
-from chat.services import ChatError
 
 
 class AgentSocket(ChatSocket):
@@ -190,4 +189,4 @@ class AgentConversationConsumer(AgentSocket):
         await db(services.agent_mark_read)(conversation_id=self.conversation.pk, agent=self.agent)
 
 
-__all__ = ["AgentConversationConsumer", "ChatError", "InboxConsumer"]
+__all__ = ["AgentConversationConsumer", "InboxConsumer"]

@@ -320,7 +320,8 @@ class VisitorConsumer(ChatSocket):
                 "status": status["status"],
             }
         )
-        await self.resync()
+        await self.send_json(status)
+        await self.send_backlog()
 
     async def heartbeat(self) -> None:
         if self.attached and self.visitor is not None:
@@ -332,6 +333,11 @@ class VisitorConsumer(ChatSocket):
             return
         status, _ = await _status(self.conversation.pk)
         await self.send_json(status)
+        await self.send_backlog()
+
+    async def send_backlog(self) -> None:
+        """Every message after the last one sent, oldest first."""
+        assert self.conversation is not None
         after = self.last_sent_id
         while True:  # page through: a long absence may have left more than one page
             page = await _backlog(self.conversation.pk, after)
