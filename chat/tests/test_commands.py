@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from io import StringIO
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
@@ -17,7 +18,7 @@ def run(*args: str) -> str:
     return out.getvalue()
 
 
-def test_demo_is_idempotent_and_prints_where_to_go(settings: object) -> None:
+def test_demo_is_idempotent_and_prints_where_to_go() -> None:
     first = run("demo")
     run("demo")
     assert Site.objects.filter(widget_key="demo").count() == 1
@@ -26,6 +27,8 @@ def test_demo_is_idempotent_and_prints_where_to_go(settings: object) -> None:
     assert agent.availability == "online"
     assert list(agent.sites.values_list("widget_key", flat=True)) == ["demo"]
     assert "sign in as demo / demo" in first and "http://localhost:8000/demo/" in first
+    # The README's way to make an admin; a bare "python manage.py" has no Django or settings.
+    assert "http://127.0.0.1:8000/admin/  (first: make manage ARGS=createsuperuser)" in first
     assert Site.objects.get(widget_key="demo").origin_list == [
         "http://localhost:8000",
         "http://127.0.0.1:8000",
@@ -45,3 +48,49 @@ def test_create_agent_for_unknown_site_fails_clearly() -> None:
     with pytest.raises(CommandError, match="No site has the key"):
         run("create_agent", "bob", "--password", "pw", "--site", "nope")
     assert not User.objects.filter(username="bob").exists()
+
+
+def test_demo_does_not_point_at_a_shop_page_that_is_not_served(settings: Any) -> None:
+    settings.DEBUG = False
+    settings.CHAT_DEMO_ENABLED = False
+    out = run("demo")
+    assert "/demo/" not in out
+    assert "Demo shop: not served (set DJANGO_DEBUG=1 or CHAT_DEMO_ENABLED=1)" in out
+
+
+def test_demo_lists_each_origin_once_whatever_the_public_url(settings: Any) -> None:
+    settings.CHAT_PUBLIC_URL = "http://localhost:8000/chat/"
+    run("demo", "--origin", "HTTPS://Shop.Example/")
+    assert Site.objects.get(widget_key="demo").origin_list == [
+        "http://localhost:8000",
+        "https://shop.example",
+    ]
+
+
+def test_create_site_stores_origins_as_browsers_send_them() -> None:
+    run("create_site", "Acme", "--key", "acme", "--origin", "HTTPS://Acme.Example/")
+    run("create_site", "Acme", "--key", "acme", "--origin", "https://acme.example:443")
+    assert Site.objects.get(widget_key="acme").origin_list == ["https://acme.example"]
+
+
+def test_create_site_refuses_an_origin_that_can_never_match_and_saves_nothing() -> None:
+    with pytest.raises(CommandError) as refused:
+        run(
+            "create_site",
+            "Acme",
+            "--key",
+            "acme",
+            "--origin",
+            "https://acme.example",
+            "--origin",
+            "localhost:8791/shop",
+            "--origin",
+            "https://acme.example/",
+        )
+    assert str(refused.value).splitlines() == [
+        "Refused --origin:",
+        '  Line 2, "localhost:8791/shop": must start with http:// or https:// '
+        "(an origin is scheme://host[:port], e.g. https://shop.example.com)",
+        '  Line 3, "https://acme.example/": listed twice (same as line 1)',
+    ]
+    assert not Site.objects.filter(widget_key="acme").exists()
