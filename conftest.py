@@ -61,9 +61,30 @@ def make_agent(db: None, site: Site) -> Callable[..., Agent]:
         )
         agent.availability = "online" if online else "away"
         agent.save()
+        if online:
+            give_presence(agent)
         return agent
 
     return make
+
+
+def give_presence(agent: Agent, *, seconds: float = 3600) -> Agent:
+    """Make an agent available as an open dashboard would: a live lease, recent input."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from chat.models import Presence
+
+    now = timezone.now()
+    Presence.objects.update_or_create(
+        channel_name=f"test.dashboard!{agent.pk}",
+        defaults={"agent": agent, "expires_at": now + timedelta(seconds=seconds)},
+    )
+    Agent.objects.filter(pk=agent.pk).update(last_active=now, is_available=True)
+    agent.last_active = now
+    agent.is_available = True
+    return agent
 
 
 @pytest.fixture
@@ -91,7 +112,7 @@ async def visitor_socket(
 
 
 async def agent_socket(
-    path: str, *, cookie: bytes | None, origin: str = "http://testserver"
+    path: str, *, cookie: bytes | None, origin: str = "http://127.0.0.1:8000"
 ) -> WebsocketCommunicator:
     from config.asgi import application
 

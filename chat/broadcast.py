@@ -6,13 +6,41 @@ rollback would undo. Each event is built once and the group handlers forward it 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal, TypedDict
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
-Event = dict[str, Any]
+
+class VisitorFrameEvent(TypedDict):
+    """A JSON frame for visitor sockets. For a message, ``message_id`` is its id and
+    ``prev_id`` the conversation's previous visitor-visible message (0: none)."""
+
+    type: Literal["visitor.frame"]
+    payload: dict[str, Any]
+    message_id: int | None
+    prev_id: int | None
+    skip: str
+
+
+class AgentHtmlEvent(TypedDict):
+    """An htmx out-of-band fragment for agent sockets; ``prev_id`` as above, notes
+    included."""
+
+    type: Literal["agent.html"]
+    html: str
+    message_id: int | None
+    prev_id: int | None
+    skip: str
+
+
+class SocketCloseEvent(TypedDict):
+    type: Literal["socket.close"]
+    code: int
+
+
+Event = VisitorFrameEvent | AgentHtmlEvent | SocketCloseEvent
 
 
 async def _send_all(sends: list[tuple[str, Event]]) -> None:
@@ -39,16 +67,34 @@ def send_on_commit(sends: list[tuple[str, Event]]) -> None:
 
 
 def visitor_frame(
-    payload: dict[str, Any], *, message_id: int | None = None, skip: str = ""
-) -> Event:
+    payload: dict[str, Any],
+    *,
+    message_id: int | None = None,
+    prev_id: int | None = None,
+    skip: str = "",
+) -> VisitorFrameEvent:
     """A JSON frame for visitor sockets. ``skip`` names a channel that must not get it."""
-    return {"type": "visitor.frame", "payload": payload, "message_id": message_id, "skip": skip}
+    return {
+        "type": "visitor.frame",
+        "payload": payload,
+        "message_id": message_id,
+        "prev_id": prev_id,
+        "skip": skip,
+    }
 
 
-def agent_html(html: str, *, message_id: int | None = None, skip: str = "") -> Event:
+def agent_html(
+    html: str, *, message_id: int | None = None, prev_id: int | None = None, skip: str = ""
+) -> AgentHtmlEvent:
     """An htmx out-of-band fragment for agent sockets."""
-    return {"type": "agent.html", "html": html, "message_id": message_id, "skip": skip}
+    return {
+        "type": "agent.html",
+        "html": html,
+        "message_id": message_id,
+        "prev_id": prev_id,
+        "skip": skip,
+    }
 
 
-def socket_close(code: int) -> Event:
+def socket_close(code: int) -> SocketCloseEvent:
     return {"type": "socket.close", "code": code}

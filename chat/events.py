@@ -145,10 +145,12 @@ def conversation_changed(
     routing_changed = before != Snapshot.of(conversation)
 
     if message is not None and message.sender != Message.Sender.NOTE:
+        prev_public: int | None = getattr(message, "prev_public_id", None)
+        payload = {**message_payload(message), "prev_id": prev_public}
         sends.append(
             (
                 visitor_group,
-                broadcast.visitor_frame(message_payload(message), message_id=message.id),
+                broadcast.visitor_frame(payload, message_id=message.id, prev_id=prev_public),
             )
         )
     if routing_changed or status_to_visitor:
@@ -163,7 +165,11 @@ def conversation_changed(
         sends.append(
             (
                 agents_group,
-                broadcast.agent_html(agent_html, message_id=message.id if message else None),
+                broadcast.agent_html(
+                    agent_html,
+                    message_id=message.id if message else None,
+                    prev_id=getattr(message, "prev_id", None),
+                ),
             )
         )
     sends += _pool_frames(conversation, before)

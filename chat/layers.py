@@ -13,9 +13,11 @@ import asyncio
 import logging
 import time
 import weakref
+from copy import deepcopy
 from typing import Any
 
 import channels.layers
+from channels.exceptions import ChannelFull
 from channels_redis.core import RedisChannelLayer
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -32,6 +34,8 @@ class ResilientRedisChannelLayer(RedisChannelLayer):  # type: ignore[misc]
         self._recovered: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Event] = (
             weakref.WeakKeyDictionary()
         )
+        # How many times Redis came back; the socket keeper resyncs every socket on a change.
+        self.recoveries = 0
 
     def recovered(self) -> asyncio.Event:
         """Set (and at once cleared) each time receive() gets through to Redis again."""
@@ -43,14 +47,17 @@ class ResilientRedisChannelLayer(RedisChannelLayer):  # type: ignore[misc]
     async def receive(self, channel: str) -> Any:
         delay = 0.2
         failed = False
+        task = asyncio.current_task()
         while True:
+            # The Redis read runs in a child task. redis-py's timeouts may turn our
+            # cancellation into a TimeoutError and uncancel() the task they run in; in a
+            # child, that cannot erase the cancellation of the consumer's own task, so a
+            # cancelled consumer always ends (daphne's shutdown waited on them forever).
+            inner = asyncio.ensure_future(super().receive(channel))
             try:
-                message = await super().receive(channel)
+                message = await inner
             except OUTAGE_ERRORS as exc:
-                task = asyncio.current_task()
                 if task is not None and task.cancelling():
-                    # A cancellation that surfaced as a timeout or connection error (redis-py
-                    # disconnects on cancel): never swallow it, or the socket cannot close.
                     raise asyncio.CancelledError from exc
                 if not failed:
                     logger.warning("channel layer unreachable (%s); retrying", exc)
@@ -78,6 +85,7 @@ class ResilientRedisChannelLayer(RedisChannelLayer):  # type: ignore[misc]
 
     def announce_recovery(self) -> None:
         """Wake every socket of this loop waiting on ``recovered()``."""
+        self.recoveries += 1
         event = self.recovered()
         event.set()
         event.clear()
@@ -94,6 +102,46 @@ class InMemoryChannelLayer(channels.layers.InMemoryChannelLayer):  # type: ignor
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._last_clean = 0.0
+        # Channels that missed a message because they were full: their next receive
+        # returns a "socket.resync" event first, so the socket refetches from the
+        # database instead of silently missing it (the stock layer drops it).
+        self.overflowed: set[str] = set()
+
+    async def send(self, channel: str, message: dict[str, Any]) -> None:
+        try:
+            await super().send(channel, message)
+        except ChannelFull:
+            self.overflowed.add(channel)
+            raise
+
+    async def group_send(self, group: str, message: dict[str, Any]) -> None:
+        """One copy of the event for every member (consumers never mutate events), put
+        straight on each queue: no task and no deep copy per member."""
+        self.require_valid_group_name(group)
+        self._clean_expired()
+        members = list(self.groups.get(group, {}))
+        if not members:
+            return
+        message = deepcopy(message)
+        expires = time.time() + self.expiry
+        for channel in members:
+            queue = self.channels.setdefault(
+                channel, asyncio.Queue(maxsize=self.get_capacity(channel))
+            )
+            try:
+                queue.put_nowait((expires, message))
+            except asyncio.QueueFull:
+                self.overflowed.add(channel)
+
+    async def receive(self, channel: str) -> Any:
+        if channel in self.overflowed:
+            self.overflowed.discard(channel)
+            return {"type": "socket.resync"}
+        return await super().receive(channel)
+
+    def _remove_from_groups(self, channel: str) -> None:
+        super()._remove_from_groups(channel)
+        self.overflowed.discard(channel)
 
     def _clean_expired(self) -> None:
         now = time.monotonic()

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from datetime import timedelta
 from typing import Literal
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
-from django.utils import timezone
 
 ConversationStatusValue = Literal["waiting", "open", "resolved"]
 SenderValue = Literal["visitor", "agent", "system", "note"]
@@ -84,7 +82,10 @@ class Visitor(models.Model):
     is_verified = models.BooleanField(default=False)
     first_seen = models.DateTimeField(auto_now_add=True)
     last_seen = models.DateTimeField(auto_now_add=True)
-    open_sockets = models.PositiveIntegerField(default=0)
+    open_sockets = models.PositiveIntegerField(default=0)  # unused since presence leases
+    # What agents were last told (online dot): kept in step with the visitor's presence
+    # leases by chat.services.presence. The leases are the truth.
+    is_present = models.BooleanField(default=False)
     user_agent = models.CharField(max_length=400, blank=True)
     page_url = models.URLField(max_length=1000, blank=True)
     referrer = models.URLField(max_length=1000, blank=True)
@@ -110,10 +111,8 @@ class Visitor(models.Model):
 
     @property
     def is_online(self) -> bool:
-        """An open socket that has shown a sign of life lately. The count alone would stay
-        up forever for sockets of a server process that was killed."""
-        fresh = timezone.now() - timedelta(seconds=3 * settings.CHAT_GROUP_REFRESH_SECONDS)
-        return self.open_sockets > 0 and self.last_seen >= fresh
+        """As last broadcast: at most one presence sweep behind the leases."""
+        return self.is_present
 
 
 class Agent(models.Model):
@@ -130,6 +129,12 @@ class Agent(models.Model):
         max_length=10, choices=Availability.choices, default=Availability.AWAY
     )
     last_seen = models.DateTimeField(null=True, blank=True)
+    # Last sign of a person at the dashboard (input, an action): idle agents go away.
+    last_active = models.DateTimeField(null=True, blank=True)
+    # What visitors and agents were last told: available (the preference is online, a
+    # dashboard socket holds a live lease, not idle). Kept in step by
+    # chat.services.presence; chat.selectors.available_agents is the truth.
+    is_available = models.BooleanField(default=False)
 
     def __str__(self) -> str:
         return self.name
@@ -165,6 +170,10 @@ class Conversation(models.Model):
     resolved_at = models.DateTimeField(null=True, blank=True)
     last_message_at = models.DateTimeField(null=True, blank=True)
     last_message_preview = models.CharField(max_length=140, blank=True)
+    # The newest message of any kind, and the newest one the visitor sees (not a note):
+    # each broadcast message carries the previous value, so a socket notices a hole.
+    last_message_id = models.BigIntegerField(default=0)
+    last_public_message_id = models.BigIntegerField(default=0)
     visitor_last_read_id = models.BigIntegerField(default=0)
     agent_last_read_id = models.BigIntegerField(default=0)
     rating = models.PositiveSmallIntegerField(
@@ -247,3 +256,38 @@ class CannedResponse(models.Model):
 
     def __str__(self) -> str:
         return f"/{self.shortcut}"
+
+
+class Presence(models.Model):
+    """A lease held by one live socket: an agent's dashboard or a visitor's widget.
+
+    The socket's process renews it while the socket lives; it counts only until
+    ``expires_at``, so the sockets of a killed process stop counting within one lease,
+    and a closed socket's lease is shortened to a grace period rather than deleted.
+    """
+
+    channel_name = models.CharField(max_length=200, unique=True)
+    agent = models.ForeignKey(
+        Agent, on_delete=models.CASCADE, null=True, blank=True, related_name="presences"
+    )
+    visitor = models.ForeignKey(
+        Visitor, on_delete=models.CASCADE, null=True, blank=True, related_name="presences"
+    )
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["agent", "expires_at"], name="presence_agent_idx"),
+            models.Index(fields=["visitor", "expires_at"], name="presence_visitor_idx"),
+            models.Index(fields=["expires_at"], name="presence_expiry_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(agent__isnull=True, visitor__isnull=False)
+                | Q(agent__isnull=False, visitor__isnull=True),
+                name="presence_agent_xor_visitor",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agent or self.visitor} until {self.expires_at:%H:%M:%S}"

@@ -8,11 +8,11 @@ from channels.auth import AuthMiddlewareStack
 from django.urls import re_path
 
 from chat.consumers import AgentConversationConsumer, InboxConsumer, VisitorConsumer
-from chat.security import AllowedHostsOriginFlag
+from chat.security import AgentOriginFlag
 
 
 def agent_only(app: Any) -> Any:
-    return AllowedHostsOriginFlag(AuthMiddlewareStack(app))
+    return AgentOriginFlag(AuthMiddlewareStack(app))
 
 
 websocket_urlpatterns = [

@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
+import re
+import uuid
 from collections.abc import Iterable
+from datetime import datetime, timedelta
 
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.conf import settings
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
-from chat.models import Agent, CannedResponse, Conversation, Message, Site, Visitor
+from chat.models import Agent, CannedResponse, Conversation, Message, Presence, Site, Visitor
+
+WIDGET_KEY = re.compile(r"^[-a-zA-Z0-9_]{1,64}$")
 
 POOL_WINDOW = 100
 TRANSCRIPT_WINDOW = 300
 
 
 def site_by_widget_key(*, key: str) -> Site | None:
+    """The active site with this key; None for any other text (NUL bytes included)."""
+    if not WIDGET_KEY.match(key):
+        return None
     return Site.objects.filter(widget_key=key, is_active=True).first()
 
 
@@ -121,6 +131,34 @@ def transcript_tail(*, conversation_id: int, limit: int = TRANSCRIPT_WINDOW) -> 
     return rows
 
 
+def conversation_by_public_id(*, public_id: str) -> Conversation | None:
+    return (
+        Conversation.objects.filter(public_id=public_id)
+        .select_related("visitor", "site", "assignee__user")
+        .first()
+    )
+
+
+def conversation_by_pk(*, pk: int) -> Conversation | None:
+    return Conversation.objects.filter(pk=pk).select_related("visitor", "assignee__user").first()
+
+
+def visitor_of_site(*, visitor_id: uuid.UUID, site: Site) -> Visitor | None:
+    return Visitor.objects.filter(pk=visitor_id, site=site).first()
+
+
+def conversation_cursors(*, conversation_ids: Iterable[int]) -> dict[int, tuple[int, int]]:
+    """Each conversation's newest message id, and newest one the visitor sees."""
+    ids = list(conversation_ids)
+    found: dict[int, tuple[int, int]] = {}
+    for start in range(0, len(ids), 500):
+        rows = Conversation.objects.filter(pk__in=ids[start : start + 500]).values_list(
+            "pk", "last_message_id", "last_public_message_id"
+        )
+        found.update({pk: (last, public) for pk, last, public in rows})
+    return found
+
+
 def visitor_other_conversations(*, visitor: Visitor, exclude_id: int) -> QuerySet[Conversation]:
     return visitor.conversations.exclude(id=exclude_id).order_by("-created_at")[:10]
 
@@ -129,16 +167,47 @@ def visitor_latest_conversation(*, visitor: Visitor) -> Conversation | None:
     return visitor.conversations.order_by("-created_at", "-id").first()
 
 
+def available_agents(*, now: datetime | None = None) -> QuerySet[Agent]:
+    """The one definition of "this agent can answer now": their preference is online,
+    their account active, a dashboard socket holds a live presence lease, and they are
+    not idle past CHAT_AGENT_IDLE_AWAY_SECONDS."""
+    now = now or timezone.now()
+    live = Presence.objects.filter(agent=OuterRef("pk"), expires_at__gt=now)
+    qs = Agent.objects.filter(
+        Exists(live), availability=Agent.Availability.ONLINE, user__is_active=True
+    )
+    idle = settings.CHAT_AGENT_IDLE_AWAY_SECONDS
+    if idle > 0:
+        qs = qs.filter(last_active__gte=now - timedelta(seconds=idle))
+    return qs
+
+
+def agent_is_available(*, agent_id: int | None) -> bool:
+    return agent_id is not None and available_agents().filter(pk=agent_id).exists()
+
+
 def online_agents(*, site_id: int) -> QuerySet[Agent]:
-    return Agent.objects.filter(
-        sites__id=site_id,
-        availability=Agent.Availability.ONLINE,
-        user__is_active=True,
-    ).select_related("user")
+    """Available agents of a site (transfer targets, the widget's "we're online")."""
+    return available_agents().filter(sites__id=site_id).select_related("user")
 
 
 def site_has_online_agent(*, site_id: int) -> bool:
     return online_agents(site_id=site_id).exists()
+
+
+def visitor_present(*, visitor_id: uuid.UUID) -> bool:
+    """Whether a widget socket of this visitor holds a live lease (truth, not the flag)."""
+    return Presence.objects.filter(visitor_id=visitor_id, expires_at__gt=timezone.now()).exists()
+
+
+def visitor_live_conversations(*, visitor_id: uuid.UUID) -> list[Conversation]:
+    """The visitor's unresolved conversations: where agents see them online or not."""
+    return list(
+        Conversation.objects.filter(visitor_id=visitor_id)
+        .exclude(status=Conversation.Status.RESOLVED)
+        .select_related("visitor", "site", "assignee__user")
+        .order_by("-id")[:5]
+    )
 
 
 def canned_responses(*, site_ids: Iterable[int]) -> QuerySet[CannedResponse]:

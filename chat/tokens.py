@@ -5,14 +5,19 @@ from __future__ import annotations
 import hashlib
 import hmac
 import uuid
+from datetime import timedelta
 
+from django.conf import settings
 from django.core import signing
 
 VISITOR_TOKEN_SALT = "chat.visitor-token.v1"
 
 
 def visitor_token_issue(*, site_id: int, visitor_id: uuid.UUID) -> str:
-    """A token the widget keeps and presents to resume the visitor's conversations."""
+    """A token the widget keeps and presents to resume the visitor's conversations.
+
+    Timestamped: each attach issues a fresh one, and one older than
+    CHAT_VISITOR_TOKEN_MAX_AGE_DAYS is refused."""
     return signing.dumps(
         {"s": site_id, "v": str(visitor_id)}, salt=VISITOR_TOKEN_SALT, compress=True
     )
@@ -21,7 +26,11 @@ def visitor_token_issue(*, site_id: int, visitor_id: uuid.UUID) -> str:
 def visitor_token_verify(*, token: str, site_id: int) -> uuid.UUID | None:
     """The visitor id a token was issued for, if it is genuine and for this site."""
     try:
-        data = signing.loads(token, salt=VISITOR_TOKEN_SALT)
+        data = signing.loads(
+            token,
+            salt=VISITOR_TOKEN_SALT,
+            max_age=timedelta(days=settings.CHAT_VISITOR_TOKEN_MAX_AGE_DAYS),
+        )
         if not isinstance(data, dict) or data.get("s") != site_id:
             return None
         return uuid.UUID(str(data["v"]))

@@ -49,6 +49,11 @@ if not ALLOWED_HOSTS:
         "DJANGO_ALLOWED_HOSTS is not set. List the host names this server answers to, "
         "comma-separated (for example chat.example.com)."
     )
+if not DEBUG and "*" in ALLOWED_HOSTS:
+    raise ImproperlyConfigured(
+        "DJANGO_ALLOWED_HOSTS contains '*': name the host names this server answers to. "
+        "A wildcard would let any website open agent sockets."
+    )
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
@@ -136,6 +141,9 @@ if REDIS_URL:
                 "prefix": os.environ.get("CHANNELS_PREFIX", "parley"),
                 "capacity": 1000,
                 "expiry": 60,
+                # Every socket re-joins its groups each CHAT_GROUP_REFRESH_SECONDS, so a
+                # membership left behind by a killed process lapses within minutes.
+                "group_expiry": 300,
             },
         }
     }
@@ -147,7 +155,12 @@ if REDIS_URL:
         }
     }
 else:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "chat.layers.InMemoryChannelLayer"}}
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "chat.layers.InMemoryChannelLayer",
+            "CONFIG": {"capacity": 1000, "group_expiry": 300},
+        }
+    }
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -200,6 +213,10 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 if env_bool("DJANGO_BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # Browsers that once reached us over HTTPS never try plain HTTP again.
+    SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS", "31536000"))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", False)
+    SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", False)
 
 # --- Chat ---------------------------------------------------------------------------
 # Widget key of the site a client joins when it does not name one (the seed tutorial's
@@ -211,14 +228,37 @@ CHAT_FRAME_MAX_BYTES = int(os.environ.get("CHAT_FRAME_MAX_BYTES", "65536"))
 # Per-connection token bucket: sustained frames per second, and the burst allowed.
 CHAT_RATE_PER_SECOND = float(os.environ.get("CHAT_RATE_PER_SECOND", "5"))
 CHAT_RATE_BURST = int(os.environ.get("CHAT_RATE_BURST", "20"))
-# Frames refused by the rate limit before the socket is closed with 1008.
+# Frames refused by the rate limit before the socket is closed with 4429.
 CHAT_RATE_STRIKES = int(os.environ.get("CHAT_RATE_STRIKES", "10"))
 CHAT_NEW_CONVERSATIONS_PER_IP_HOUR = int(os.environ.get("CHAT_NEW_CONVERSATIONS_PER_IP_HOUR", "30"))
 CHAT_TYPING_MIN_INTERVAL = float(os.environ.get("CHAT_TYPING_MIN_INTERVAL", "1.5"))
 # channels-redis forgets group memberships after its group_expiry and when Redis
 # restarts; each socket re-joins its groups this often.
 CHAT_GROUP_REFRESH_SECONDS = float(os.environ.get("CHAT_GROUP_REFRESH_SECONDS", "60"))
+# A visitor socket that has not said hello by then is closed (4408).
 CHAT_AUTH_TIMEOUT_SECONDS = float(os.environ.get("CHAT_AUTH_TIMEOUT_SECONDS", "15"))
+# Presence is a lease per socket, renewed by its process every third of the lease: the
+# sockets of a killed process stop counting within one lease.
+CHAT_PRESENCE_LEASE_SECONDS = float(os.environ.get("CHAT_PRESENCE_LEASE_SECONDS", "45"))
+# How often each process turns expired leases into "went away" broadcasts.
+CHAT_PRESENCE_SWEEP_SECONDS = float(os.environ.get("CHAT_PRESENCE_SWEEP_SECONDS", "5"))
+# After an agent's last dashboard socket closes, they stay available this long (a reload
+# or a flaky network is not leaving). Likewise for a visitor's last widget socket.
+CHAT_AGENT_AWAY_GRACE_SECONDS = float(os.environ.get("CHAT_AGENT_AWAY_GRACE_SECONDS", "20"))
+CHAT_VISITOR_AWAY_GRACE_SECONDS = float(os.environ.get("CHAT_VISITOR_AWAY_GRACE_SECONDS", "10"))
+# An agent with no input at the dashboard for this long counts as away (0: never).
+CHAT_AGENT_IDLE_AWAY_SECONDS = float(os.environ.get("CHAT_AGENT_IDLE_AWAY_SECONDS", "900"))
+# Abuse limits that hold across sockets. Per process: open visitor sockets per IP.
+CHAT_VISITOR_SOCKETS_PER_IP = int(os.environ.get("CHAT_VISITOR_SOCKETS_PER_IP", "50"))
+# Shared cache (all processes): messages per visitor per minute, new visitors per IP per
+# hour, new conversations per site per minute.
+CHAT_VISITOR_MESSAGES_PER_MINUTE = int(os.environ.get("CHAT_VISITOR_MESSAGES_PER_MINUTE", "60"))
+CHAT_NEW_VISITORS_PER_IP_HOUR = int(os.environ.get("CHAT_NEW_VISITORS_PER_IP_HOUR", "100"))
+CHAT_SITE_NEW_CONVERSATIONS_PER_MINUTE = int(
+    os.environ.get("CHAT_SITE_NEW_CONVERSATIONS_PER_MINUTE", "120")
+)
+# Visitor tokens older than this are refused (a fresh one is issued on every attach).
+CHAT_VISITOR_TOKEN_MAX_AGE_DAYS = float(os.environ.get("CHAT_VISITOR_TOKEN_MAX_AGE_DAYS", "365"))
 
 LOGGING: dict[str, Any] = {
     "version": 1,
@@ -233,3 +273,23 @@ CHAT_DEMO_SERVER = os.environ.get("CHAT_DEMO_SERVER", "http://127.0.0.1:8000")
 CHAT_DEMO_ENABLED = env_bool("CHAT_DEMO_ENABLED", False)
 # The address visitors' browsers reach this server at; used in the embed snippet.
 CHAT_PUBLIC_URL = os.environ.get("CHAT_PUBLIC_URL", "http://127.0.0.1:8000")
+
+
+def _origin(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url.strip())
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise ImproperlyConfigured(
+            f"{url!r} is not an http(s) URL (CHAT_PUBLIC_URL, CSRF_TRUSTED_ORIGINS)."
+        )
+    default = 443 if parts.scheme == "https" else 80
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    return f"{parts.scheme}://{host}:{parts.port or default}"
+
+
+# The only origins whose pages may open agent sockets: this server's own public address
+# and the trusted origins, matched on scheme, host and port.
+CHAT_AGENT_ORIGINS = frozenset(
+    _origin(url) for url in [CHAT_PUBLIC_URL, *CSRF_TRUSTED_ORIGINS] if "*" not in url
+)

@@ -6,20 +6,26 @@
 
 from __future__ import annotations
 
-import time
+from datetime import timedelta
 from typing import Any, ClassVar
 
-from django.conf import settings
+from django.utils import timezone
 
 from chat import groups, panels, selectors, services
+from chat.broadcast import AgentHtmlEvent
 from chat.consumers.base import CLOSE_FORBIDDEN, CLOSE_NOT_FOUND, CLOSE_UNAUTHORIZED, ChatSocket, db
 from chat.models import Agent, Conversation, Message
 
 
 class AgentSocket(ChatSocket):
-    """Refuses anyone but an active agent from an allowed origin, before sending anything."""
+    """Refuses anyone but an active agent from an allowed origin, before sending anything.
+
+    An accepted socket holds a presence lease: the agent is available while one of
+    their dashboard sockets lives (and their preference is online, and they are not idle).
+    """
 
     agent: Agent | None = None
+    holds_lease = True
 
     async def authorise(self) -> Agent | None:
         if not self.scope.get("origin_allowed", False):
@@ -32,6 +38,24 @@ class AgentSocket(ChatSocket):
         self.agent = agent
         return agent
 
+    async def take_lease(self) -> None:
+        assert self.agent is not None
+        await db(services.presence_lease_open)(
+            channel_name=self.channel_name, agent_id=self.agent.pk
+        )
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        await super().receive(text_data=text_data, bytes_data=bytes_data)
+        await self.active()
+
+    async def active(self) -> None:
+        """Someone is at the dashboard. Written at most once a minute (idle auto-away)."""
+        agent = self.agent
+        if agent is None or self.closed:
+            return
+        if agent.last_active is None or timezone.now() - agent.last_active > timedelta(minutes=1):
+            await db(services.agent_activity)(agent=agent)
+
     def control_groups(self, agent: Agent) -> list[str]:
         """Groups that can close this socket: the agent's, and its browser session's."""
         names = [groups.agent_control_group(agent.pk)]
@@ -43,14 +67,17 @@ class AgentSocket(ChatSocket):
     async def send_error(self, code: str, message: str) -> None:
         await self.send(text_data=panels.render_flash(code=code, message=message))
 
-    async def agent_html(self, event: dict[str, Any]) -> None:
+    async def agent_html(self, event: AgentHtmlEvent) -> None:
         if event.get("skip") == self.channel_name:
             return
         await self.send(text_data=event["html"])
 
 
 class InboxConsumer(AgentSocket):
-    handlers: ClassVar[dict[str, str]] = {"availability": "on_availability"}
+    handlers: ClassVar[dict[str, str]] = {
+        "availability": "on_availability",
+        "activity": "on_activity",
+    }
 
     async def connect(self) -> None:
         agent = await self.authorise()
@@ -65,6 +92,8 @@ class InboxConsumer(AgentSocket):
         )
         # Joined first, then drawn: a change in between arrives after the fresh copy.
         await self.resync()
+        await self.active()
+        await self.take_lease()
 
     async def resync(self) -> None:
         assert self.agent is not None
@@ -75,6 +104,9 @@ class InboxConsumer(AgentSocket):
         await db(services.agent_availability_set)(
             agent=self.agent, availability=content.get("availability")
         )
+
+    async def on_activity(self, content: dict[str, Any]) -> None:
+        """Input at the dashboard (sent at most once a minute); receive() records it."""
 
 
 class AgentConversationConsumer(AgentSocket):
@@ -91,7 +123,8 @@ class AgentConversationConsumer(AgentSocket):
 
     async def connect(self) -> None:
         self.drawn: set[int] = set()
-        self.last_typing = 0.0
+        # Messages up to ``delivered`` are all on the agent's screen.
+        self.delivered = 0
         agent = await self.authorise()
         if agent is None:
             return
@@ -106,7 +139,11 @@ class AgentConversationConsumer(AgentSocket):
             groups.conversation_agents_group(conversation.pk), *self.control_groups(agent)
         )
         await self.resync()
+        await self.take_lease()
         await db(services.agent_mark_read)(conversation_id=conversation.pk, agent=agent)
+
+    def cursor(self) -> tuple[int, int, bool] | None:
+        return (self.conversation.pk, self.delivered, True)
 
     async def resync(self) -> None:
         """A fresh copy of every panel; live frames of messages it drew are skipped."""
@@ -114,14 +151,22 @@ class AgentConversationConsumer(AgentSocket):
         html, self.drawn = await db(panels.render_conversation_panels)(
             agent=self.agent, conversation=self.conversation
         )
+        self.delivered = max(self.drawn, default=0)
         await self.send(text_data=html)
 
-    async def agent_html(self, event: dict[str, Any]) -> None:
+    async def agent_html(self, event: AgentHtmlEvent) -> None:
         message_id = event.get("message_id")
         if message_id is not None:
             if message_id in self.drawn:
                 return
+            prev_id = event.get("prev_id")
+            if prev_id is not None and prev_id > self.delivered and prev_id not in self.drawn:
+                # A message before this one never reached us: redraw from the database.
+                await self.resync()
+                return
             self.drawn.add(message_id)
+            if prev_id is not None:
+                self.delivered = max(self.delivered, message_id)
         await super().agent_html(event)
 
     async def _post(self, sender: str, content: dict[str, Any]) -> None:
@@ -147,10 +192,8 @@ class AgentConversationConsumer(AgentSocket):
         await self._post(Message.Sender.NOTE, content)
 
     async def on_typing(self, content: dict[str, Any]) -> None:
-        now = time.monotonic()
-        if now - self.last_typing < settings.CHAT_TYPING_MIN_INTERVAL:
+        if not self.typing.allow():
             return
-        self.last_typing = now
         await db(services.typing_notify)(
             conversation=self.conversation,
             sender=Message.Sender.AGENT,

@@ -1,42 +1,37 @@
-"""Transport shared by every chat socket: parsing, rate limits, dispatch, group upkeep.
+"""Transport shared by every chat socket: parsing, rate limits, dispatch, cleanup.
 
 Consumers stay thin: they authorise from ``scope``, hand each inbound type to exactly one
-service call, and forward pre-rendered broadcasts unchanged.
+service call, and forward pre-rendered broadcasts unchanged. Group upkeep, presence
+leases and the audit of missed messages are the process's :class:`SocketKeeper`'s.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable
-from typing import Any, ClassVar, ParamSpec, TypeVar, cast
+from typing import Any, ClassVar
 
-from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
+from chat.consumers.db import db
+from chat.consumers.keeper import SocketKeeper
 from chat.services import ChatError
 
 logger = logging.getLogger(__name__)
 
-P = ParamSpec("P")
-R = TypeVar("R")
+__all__ = ["ChatSocket", "TokenBucket", "db"]
 
-
-def db(func: Callable[P, R]) -> Callable[P, Awaitable[R]]:
-    """channels' database_sync_to_async (which also closes stale connections), typed."""
-    return cast(Callable[P, Awaitable[R]], database_sync_to_async(func))
-
-
-# Close codes. 44xx: refused; clients must not retry. 1008: policy (rate limit).
+# Close codes (docs/protocol.md). 44xx: refused; clients must not retry, except 4429,
+# after which they wait a minute. daphne accepts only 1000 and 3000-4999 from us.
 CLOSE_BAD_REQUEST = 4400
 CLOSE_UNAUTHORIZED = 4401
 CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
-CLOSE_POLICY = 1008
+CLOSE_HELLO_TIMEOUT = 4408
+CLOSE_TOO_MANY = 4429
 
 
 class TokenBucket:
@@ -58,19 +53,56 @@ class TokenBucket:
         return False
 
 
+class Throttle:
+    """At most one event per ``interval`` seconds (typing indicators)."""
+
+    def __init__(self, interval: float) -> None:
+        self.interval = interval
+        self.last = -interval
+
+    def allow(self) -> bool:
+        now = time.monotonic()
+        if now - self.last < self.interval:
+            return False
+        self.last = now
+        return True
+
+
 class ChatSocket(AsyncWebsocketConsumer):  # type: ignore[misc]
-    """Base for chat sockets. Subclasses fill ``handlers``: inbound type -> method name."""
+    """Base for chat sockets. Subclasses fill ``handlers``: inbound type -> method name.
+
+    Whatever ends a socket (a close, an exception in a handler, a cancellation by the
+    server, a send on a closed connection), :meth:`__call__`'s ``finally`` unregisters it
+    from the keeper, which releases its lease and groups: nothing is left running.
+    """
 
     handlers: ClassVar[dict[str, str]] = {}
+    holds_lease = False
 
-    async def websocket_connect(self, message: dict[str, Any]) -> None:
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         self.joined: set[str] = set()
         self.bucket = TokenBucket(settings.CHAT_RATE_PER_SECOND, settings.CHAT_RATE_BURST)
+        self.typing = Throttle(settings.CHAT_TYPING_MIN_INTERVAL)
         self.strikes = 0
         self.last_strike = 0.0
-        self.refresh_task: asyncio.Task[None] | None = None
         self.closed = False
-        await super().websocket_connect(message)
+        self.keeper = SocketKeeper.current()
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self.closed = True
+            self.teardown()
+            self.keeper.unregister(self)
+            # Prompt on a normal end; if this fails or is cancelled, the keeper's own
+            # loop retries it within a second.
+            with contextlib.suppress(Exception):
+                await self.keeper.flush()
+
+    def teardown(self) -> None:
+        """Synchronous cleanup of a subclass's own state (cancel its timers)."""
+
+    def cursor(self) -> tuple[int, int, bool] | None:
+        return None
 
     async def refuse(self, code: int) -> None:
         """Accept, then close: a refusal the browser sees as a code, not a network error."""
@@ -78,90 +110,41 @@ class ChatSocket(AsyncWebsocketConsumer):  # type: ignore[misc]
         await self.close(code=code)
         self.closed = True
 
+    async def deny(self, code: str, message: str, close_code: int) -> None:
+        """Explain, then close."""
+        await self.send_error(code, message)
+        await self.close(code=close_code)
+        self.closed = True
+
     async def join(self, *group_names: str) -> None:
         for name in group_names:
             await self.channel_layer.group_add(name, self.channel_name)
             self.joined.add(name)
-        if self.refresh_task is None:
-            self.refresh_task = asyncio.create_task(self._keep_memberships())
+        self.keeper.register(self)
 
     async def leave(self, group_name: str) -> None:
         await self.channel_layer.group_discard(group_name, self.channel_name)
         self.joined.discard(group_name)
 
-    async def _keep_memberships(self) -> None:
-        """Re-join every group periodically: channels-redis forgets memberships after
-        ``group_expiry`` and when Redis restarts, and a socket may stay open for days.
-
-        After the layer recovers from an outage, re-join at once and resync, since
-        broadcasts sent meanwhile never reached this socket. A failed round (Redis still
-        half-way back) is retried within seconds, not after a whole interval.
-        """
-        recovered = (
-            self.channel_layer.recovered() if hasattr(self.channel_layer, "recovered") else None
-        )
-        interval = settings.CHAT_GROUP_REFRESH_SECONDS
-        wait, retry, resync_due = interval, 0.5, False
-        while True:
-            try:
-                if recovered is None:
-                    await asyncio.sleep(wait)
-                else:
-                    await asyncio.wait_for(recovered.wait(), wait)
-                    resync_due = True
-            except TimeoutError:
-                pass
-            try:
-                await self.heartbeat()
-                for name in list(self.joined):
-                    await self.channel_layer.group_add(name, self.channel_name)
-                if resync_due:
-                    await self.resync()
-                    resync_due = False
-                wait, retry = interval, 0.5
-            except Exception:
-                logger.warning("could not refresh groups of %s", self.channel_name, exc_info=True)
-                wait, retry = retry, min(retry * 2, 10.0)
-
-    async def heartbeat(self) -> None:
-        """Record that this socket is alive (once per refresh round)."""
-
     async def resync(self) -> None:
-        """Send this socket what it may have missed while the layer was down."""
-
-    async def disconnect(self, code: int) -> None:
-        self.closed = True
-        if self.refresh_task is not None:
-            self.refresh_task.cancel()
-        for name in list(self.joined):
-            with contextlib.suppress(Exception):
-                await self.channel_layer.group_discard(name, self.channel_name)
-        self.joined.clear()
+        """Send this socket what it may have missed (a lost broadcast, an outage)."""
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if self.closed:
             return
         if not self.bucket.take():
-            now = time.monotonic()
-            if now - self.last_strike > 60:
-                self.strikes = 0  # an old burst is forgiven; only a sustained flood closes
-            self.last_strike = now
-            self.strikes += 1
-            if self.strikes >= settings.CHAT_RATE_STRIKES:
-                await self.close(code=CLOSE_POLICY)
-                self.closed = True
-                return
-            await self.send_error("rate_limited", "You are sending too fast; slow down.")
+            await self.strike()
             return
         if text_data is None:
             await self.send_error("binary_not_supported", "Frames must be JSON text.")
             return
-        if len(text_data.encode()) > settings.CHAT_FRAME_MAX_BYTES:
+        if len(text_data.encode("utf-8", "surrogatepass")) > settings.CHAT_FRAME_MAX_BYTES:
             await self.send_error("too_large", "That frame is too large.")
             return
         try:
             frame = json.loads(text_data)
-        except ValueError:
+        except (ValueError, RecursionError):
+            # RecursionError: "[[[[..." nested deeper than the parser's stack.
             await self.send_error("invalid_json", "Frames must be JSON objects.")
             return
         if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
@@ -169,7 +152,7 @@ class ChatSocket(AsyncWebsocketConsumer):  # type: ignore[misc]
             return
         handler_name = self.handlers.get(frame["type"])
         if handler_name is None:
-            await self.send_error("unknown_type", f"Unknown frame type {frame['type'][:40]!r}.")
+            await self.send_error("unknown_type", "Unknown frame type.")
             return
         content = self.frame_content(frame)
         if content is None:
@@ -178,10 +161,26 @@ class ChatSocket(AsyncWebsocketConsumer):  # type: ignore[misc]
         try:
             await getattr(self, handler_name)(content)
         except ChatError as exc:
+            if exc.code == "rate_limited":
+                await self.strike()
             await self.send_error(exc.code, exc.message)
         except Exception:
             logger.exception("chat socket handler %s failed", handler_name)
             await self.send_error("server_error", "Something went wrong; nothing was saved.")
+
+    async def strike(self) -> None:
+        """A refused frame. A sustained flood closes the socket with 4429."""
+        now = time.monotonic()
+        if now - self.last_strike > 60:
+            self.strikes = 0  # an old burst is forgiven; only a sustained flood closes
+        self.last_strike = now
+        self.strikes += 1
+        if self.strikes >= settings.CHAT_RATE_STRIKES:
+            await self.deny(
+                "rate_limited", "Too many frames; try again in a minute.", CLOSE_TOO_MANY
+            )
+            return
+        await self.send_error("rate_limited", "You are sending too fast; slow down.")
 
     def frame_content(self, frame: dict[str, Any]) -> dict[str, Any] | None:
         """The frame's fields: under "content" (the seed protocol) or at the top level."""
@@ -196,7 +195,11 @@ class ChatSocket(AsyncWebsocketConsumer):  # type: ignore[misc]
     async def send_json(self, payload: dict[str, Any]) -> None:
         await self.send(text_data=json.dumps(payload))
 
-    # Group handlers shared by every socket.
+    # Channel-layer handlers shared by every socket.
     async def socket_close(self, event: dict[str, Any]) -> None:
         await self.close(code=event["code"])
         self.closed = True
+
+    async def socket_resync(self, event: dict[str, Any]) -> None:
+        if not self.closed:
+            await self.resync()

@@ -8,18 +8,19 @@ the first frame so it stays out of access logs.
 from __future__ import annotations
 
 import asyncio
-import time
-import uuid
 from typing import Any, ClassVar
 from urllib.parse import parse_qs
 
 from django.conf import settings
 
 from chat import groups, selectors, services
+from chat.broadcast import VisitorFrameEvent
 from chat.consumers.base import (
     CLOSE_BAD_REQUEST,
     CLOSE_FORBIDDEN,
+    CLOSE_HELLO_TIMEOUT,
     CLOSE_NOT_FOUND,
+    CLOSE_TOO_MANY,
     CLOSE_UNAUTHORIZED,
     ChatSocket,
     db,
@@ -27,27 +28,8 @@ from chat.consumers.base import (
 from chat.events import message_payload, status_payload
 from chat.models import Conversation, Message, Site, Visitor
 from chat.security import scope_origin
-from chat.services import ChatError
-from chat.tokens import visitor_token_issue, visitor_token_verify
-
-
-@db
-def _load_site(key: str) -> Site | None:
-    return selectors.site_by_widget_key(key=key)
-
-
-@db
-def _load_conversation(public_id: str) -> Conversation | None:
-    return (
-        Conversation.objects.filter(public_id=public_id)
-        .select_related("visitor", "site", "assignee__user")
-        .first()
-    )
-
-
-@db
-def _load_visitor(visitor_id: uuid.UUID, site: Site) -> Visitor | None:
-    return Visitor.objects.filter(pk=visitor_id, site=site).select_related("site").first()
+from chat.services import ChatError, ChatRefusal, VisitorSession
+from chat.tokens import visitor_token_issue
 
 
 @db
@@ -59,11 +41,9 @@ def _backlog(conversation_id: int, after_id: int) -> list[dict[str, Any]]:
 
 
 @db
-def _status(conversation_id: int) -> tuple[dict[str, Any], bool]:
-    conversation = Conversation.objects.select_related("assignee__user").get(pk=conversation_id)
-    return status_payload(conversation), selectors.site_has_online_agent(
-        site_id=conversation.site_id
-    )
+def _status(conversation_id: int) -> dict[str, Any] | None:
+    conversation = selectors.conversation_by_pk(pk=conversation_id)
+    return None if conversation is None else status_payload(conversation)
 
 
 class VisitorConsumer(ChatSocket):
@@ -81,13 +61,15 @@ class VisitorConsumer(ChatSocket):
         self.site: Site | None = None
         self.visitor: Visitor | None = None
         self.conversation: Conversation | None = None
+        self.greeted = False
         self.attached = False
-        self.last_sent_id = 0
+        # Messages up to ``delivered`` have all been sent (or the client had them).
+        self.delivered = 0
         self.sent_ids: set[int] = set()
-        self.initial_seen = 0
-        self.last_typing = 0.0
         self.context: dict[str, str] = {}
-        self.auth_timer: asyncio.Task[None] | None = None
+        self.hello_timer: asyncio.Task[None] | None = None
+        client = self.scope.get("client") or ("unknown", 0)
+        self.ip: str | None = None
         try:
             services.check_public_id(self.public_id)
         except ChatError:
@@ -95,94 +77,73 @@ class VisitorConsumer(ChatSocket):
             return
         query = parse_qs(self.scope.get("query_string", b"").decode("latin1"))
         key = (query.get("site") or [settings.CHAT_DEFAULT_SITE])[0]
-        self.site = await _load_site(key)
+        self.site = await db(selectors.site_by_widget_key)(key=key)
         if self.site is None:
             await self.refuse(CLOSE_NOT_FOUND)
             return
         if not selectors.site_origin_allowed(site=self.site, origin=scope_origin(self.scope)):
             await self.refuse(CLOSE_FORBIDDEN)
             return
+        if not self.keeper.visitor_ip_take(str(client[0])):
+            await self.refuse(CLOSE_TOO_MANY)
+            return
+        self.ip = str(client[0])
         await self.accept()
-        self.conversation = await _load_conversation(self.public_id)
-        if self.conversation is not None:
-            self.auth_timer = asyncio.create_task(self._expect_hello())
+        self.conversation = await db(selectors.conversation_by_public_id)(public_id=self.public_id)
+        self.hello_timer = asyncio.create_task(self._expect_hello())
 
     async def _expect_hello(self) -> None:
+        """A socket that never says hello holds resources for nothing: close it."""
         await asyncio.sleep(settings.CHAT_AUTH_TIMEOUT_SECONDS)
-        if not self.attached and not self.closed:
-            await self.send_error("auth_required", "This conversation needs its visitor token.")
-            await self.close(code=CLOSE_UNAUTHORIZED)
+        if not self.greeted and not self.closed:
+            await self.deny("auth_required", "Say hello first.", CLOSE_HELLO_TIMEOUT)
 
-    async def disconnect(self, code: int) -> None:
-        if self.auth_timer is not None:
-            self.auth_timer.cancel()
-        try:
-            if self.attached and self.visitor is not None and self.conversation is not None:
-                await db(services.visitor_presence)(
-                    visitor_id=self.visitor.pk, conversation_id=self.conversation.pk, delta=-1
-                )
-        finally:
-            await super().disconnect(code)
+    def teardown(self) -> None:
+        if self.hello_timer is not None:
+            self.hello_timer.cancel()
+        if self.ip is not None:
+            self.keeper.visitor_ip_release(self.ip)
+            self.ip = None
+
+    def cursor(self) -> tuple[int, int, bool] | None:
+        if not self.attached or self.conversation is None:
+            return None
+        return (self.conversation.pk, self.delivered, False)
 
     async def send_error(self, code: str, message: str) -> None:
         await self.send_json({"type": "error", "code": code, "message": message})
 
-    async def deny(self, code: str, message: str, close_code: int) -> None:
-        await self.send_error(code, message)
-        await self.close(code=close_code)
-        self.closed = True
+    async def refusal(self, exc: ChatRefusal) -> None:
+        close = CLOSE_TOO_MANY if exc.code == "rate_limited" else CLOSE_FORBIDDEN
+        await self.deny(exc.code, exc.message, close)
 
     # --- inbound ----------------------------------------------------------------------
 
     async def on_hello(self, content: dict[str, Any]) -> None:
         assert self.site is not None
-        if self.attached:
+        if self.greeted:
             raise ChatError("already_attached", "This socket has already said hello.")
-        self.last_sent_id = services.check_message_id(content.get("last_seen_id", 0))
         # What the client already has (it said so): never sent again.
-        self.initial_seen = self.last_sent_id
+        self.delivered = services.check_message_id(content.get("last_seen_id", 0))
         self.context = services.check_visitor_context(content)
-        token = content.get("token")
-        if token:
-            visitor_id = visitor_token_verify(token=str(token), site_id=self.site.pk)
-            self.visitor = await _load_visitor(visitor_id, self.site) if visitor_id else None
-            if self.visitor is None:
-                if self.conversation is not None:
-                    await self.deny(
-                        "invalid_token", "That visitor token is not valid here.", CLOSE_FORBIDDEN
-                    )
-                    return
-                raise ChatError(
-                    "invalid_token", "That visitor token is not valid here; starting afresh."
-                )
-        if self.conversation is not None and (
-            self.visitor is None or self.conversation.visitor_id != self.visitor.pk
-        ):
-            await self.deny(
-                "forbidden", "This conversation belongs to someone else.", CLOSE_FORBIDDEN
+        try:
+            session = await db(services.visitor_session_open)(
+                site=self.site,
+                conversation=self.conversation,
+                token=content.get("token"),
+                context=self.context,
+                ip=self.ip or "unknown",
+                channel_name=self.channel_name,
             )
+        except ChatRefusal as exc:
+            await self.refusal(exc)
             return
-        if self.visitor is not None and self.context:
-            await db(services.visitor_context_update)(visitor=self.visitor, context=self.context)
-        if self.conversation is not None:
-            await self.attach(self.conversation)
+        self.greeted = True
+        self.visitor = session.visitor
+        if session.conversation is not None:
+            await self.attached_to(session)
         else:
-            if self.visitor is None:
-                # The token comes now, before the first message: if the socket drops right
-                # after that message, the visitor can still come back to the conversation.
-                self.visitor = await db(services.visitor_create)(
-                    site=self.site, context=self.context
-                )
-            online = await db(selectors.site_has_online_agent)(site_id=self.site.pk)
-            await self.send_json(
-                {
-                    "type": "session",
-                    "conversation_id": self.public_id,
-                    "agents_online": online,
-                    "token": await self.token(),
-                    "status": None,
-                }
-            )
+            await self.send_session(session, status=None)
 
     async def on_message(self, content: dict[str, Any]) -> None:
         if not self.attached:
@@ -203,12 +164,8 @@ class VisitorConsumer(ChatSocket):
             await self.send_json(message_payload(result.message))
 
     async def on_typing(self, content: dict[str, Any]) -> None:
-        if not self.attached or self.conversation is None:
+        if not self.attached or self.conversation is None or not self.typing.allow():
             return
-        now = time.monotonic()
-        if now - self.last_typing < settings.CHAT_TYPING_MIN_INTERVAL:
-            return
-        self.last_typing = now
         await db(services.typing_notify)(
             conversation=self.conversation,
             sender=Message.Sender.VISITOR,
@@ -227,6 +184,7 @@ class VisitorConsumer(ChatSocket):
             conversation_id=self.conversation.pk if self.attached and self.conversation else None,
             visitor=self.visitor,
             payload=content,
+            channel_name=self.channel_name if self.attached else None,
         )
         history = None
         if self.visitor.pk != previous and not self.attached:
@@ -239,7 +197,7 @@ class VisitorConsumer(ChatSocket):
                 "name": self.visitor.name,
                 "email": self.visitor.email,
                 "verified": self.visitor.is_verified,
-                "token": await self.token(),
+                "token": self.token(),
                 "conversation_id": history,
             }
         )
@@ -260,27 +218,26 @@ class VisitorConsumer(ChatSocket):
 
     # --- attaching ----------------------------------------------------------------------
 
-    async def token(self) -> str | None:
+    def token(self) -> str | None:
         if self.visitor is None or self.site is None:
             return None
         return visitor_token_issue(site_id=self.site.pk, visitor_id=self.visitor.pk)
 
     async def open_conversation(self, *, first_message: object, client_id: object) -> None:
-        """Attach to this socket's conversation, creating it if it does not exist yet."""
+        """Create this socket's conversation with its first message, then attach."""
         assert self.site is not None
         if self.conversation is not None:
             await self.deny(
                 "auth_required", "This conversation needs its visitor token.", CLOSE_UNAUTHORIZED
             )
             return
-        client = self.scope.get("client") or ("unknown", 0)
         try:
             conversation = await db(services.conversation_start)(
                 site=self.site,
                 public_id=self.public_id,
                 visitor=self.visitor,
                 context=self.context,
-                ip=str(client[0]),
+                ip=self.ip or "unknown",
                 first_message=first_message,
                 client_id=client_id,
             )
@@ -289,80 +246,86 @@ class VisitorConsumer(ChatSocket):
                 await self.deny(exc.code, exc.message, CLOSE_FORBIDDEN)
                 return
             raise
-        self.visitor = conversation.visitor
-        await self.attach(conversation)
+        session = await db(services.visitor_attach)(
+            channel_name=self.channel_name, conversation=conversation
+        )
+        await self.attached_to(session)
 
-    async def attach(self, conversation: Conversation) -> None:
+    async def attached_to(self, session: VisitorSession) -> None:
         """Join the conversation's groups, then send its state and everything unseen.
 
         Joining first and skipping live frames whose id was already sent means nothing
         falls between the backlog query and the live stream, and nothing arrives twice.
         """
-        assert self.visitor is not None
-        if self.auth_timer is not None:
-            self.auth_timer.cancel()
+        assert session.conversation is not None and session.visitor is not None
+        conversation = session.conversation
+        self.visitor = session.visitor
         self.conversation = conversation
         self.attached = True
+        self.holds_lease = True
         await self.join(
             groups.conversation_visitor_group(conversation.pk),
             groups.site_visitors_group(conversation.site_id),
         )
-        await db(services.visitor_presence)(
-            visitor_id=self.visitor.pk, conversation_id=conversation.pk, delta=1
-        )
-        status, online = await _status(conversation.pk)
+        await self.send_session(session, status=session.status)
+        await self.send_backlog()
+
+    async def send_session(self, session: VisitorSession, *, status: dict[str, Any] | None) -> None:
         await self.send_json(
             {
                 "type": "session",
-                "conversation_id": conversation.public_id,
-                "agents_online": online,
-                "token": await self.token(),
-                "status": status["status"],
+                "conversation_id": self.public_id,
+                "agents_online": session.agents_online,
+                "token": self.token(),
+                "status": status["status"] if status else None,
             }
         )
-        await self.send_json(status)
-        await self.send_backlog()
-
-    async def heartbeat(self) -> None:
-        if self.attached and self.visitor is not None:
-            await db(services.visitor_heartbeat)(visitor_id=self.visitor.pk)
+        if status is not None:
+            await self.send_json(status)
 
     async def resync(self) -> None:
-        """The conversation's status, then every message after the last one sent."""
+        """The conversation's status, then every message after the last one in order."""
         if not self.attached or self.conversation is None:
             return
-        status, _ = await _status(self.conversation.pk)
-        await self.send_json(status)
+        status = await _status(self.conversation.pk)
+        if status is not None:
+            await self.send_json(status)
         await self.send_backlog()
 
     async def send_backlog(self) -> None:
-        """Every message after the last one sent, oldest first."""
+        """Every message after the last one delivered in order, oldest first."""
         assert self.conversation is not None
-        after = self.last_sent_id
         while True:  # page through: a long absence may have left more than one page
-            page = await _backlog(self.conversation.pk, after)
+            page = await _backlog(self.conversation.pk, self.delivered)
             for payload in page:
-                await self.send_message(payload)
+                await self.send_message(payload, in_order=True)
             if len(page) < selectors.TRANSCRIPT_WINDOW:
                 break
-            after = page[-1]["id"]
 
     # --- group handlers -------------------------------------------------------------
 
-    async def visitor_frame(self, event: dict[str, Any]) -> None:
-        if event.get("skip") == self.channel_name:
+    async def visitor_frame(self, event: VisitorFrameEvent) -> None:
+        if event.get("skip") == self.channel_name or not self.attached:
             return
-        if event.get("message_id") is not None:
-            await self.send_message(event["payload"])
-        else:
+        message_id = event.get("message_id")
+        if message_id is None:
             await self.send_json(event["payload"])
+            return
+        prev_id = event.get("prev_id")
+        if prev_id is not None and prev_id > self.delivered and prev_id not in self.sent_ids:
+            # A message before this one never reached us (a full channel, an outage, two
+            # processes' broadcasts out of order). It is committed: read it, and this one.
+            await self.send_backlog()
+            return
+        await self.send_message(event["payload"], in_order=prev_id is not None)
 
-    async def send_message(self, payload: dict[str, Any]) -> None:
-        """Each message once per socket, even if the backlog and the live stream, or two
-        processes' broadcasts arriving out of order, both bring it."""
+    async def send_message(self, payload: dict[str, Any], *, in_order: bool) -> None:
+        """Each message once per socket, even if the backlog and the live stream both
+        bring it. ``in_order``: every earlier message has been delivered."""
         message_id = payload["id"]
-        if message_id in self.sent_ids or message_id <= self.initial_seen:
+        if message_id in self.sent_ids or message_id <= self.delivered:
             return
         self.sent_ids.add(message_id)
-        self.last_sent_id = max(self.last_sent_id, message_id)
+        if in_order:
+            self.delivered = message_id
         await self.send_json(payload)

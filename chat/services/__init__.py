@@ -20,15 +20,26 @@ from chat.services.agents import (
 from chat.services.checks import (
     VISITOR_CONTEXT_FIELDS,
     ChatError,
+    ChatRefusal,
     check_agent_serves,
     check_body,
     check_client_id,
     check_message_id,
     check_new_conversation_allowed,
+    check_new_visitor_allowed,
     check_public_id,
     check_visitor_context,
 )
 from chat.services.messages import PostResult, conversation_start, message_post
+from chat.services.presence import (
+    agent_activity,
+    agent_presence_refresh,
+    presence_lease_open,
+    presence_leases_release,
+    presence_leases_renew,
+    presence_sweep,
+    visitor_presence_refresh,
+)
 from chat.services.routing import (
     agent_release,
     conversation_claim,
@@ -38,20 +49,25 @@ from chat.services.routing import (
     conversation_transfer,
 )
 from chat.services.visitors import (
+    VisitorSession,
+    visitor_attach,
     visitor_context_update,
     visitor_create,
-    visitor_heartbeat,
     visitor_identify,
     visitor_mark_read,
-    visitor_presence,
+    visitor_session_open,
 )
 
 __all__ = [
     "VISITOR_CONTEXT_FIELDS",
     "ChatError",
+    "ChatRefusal",
     "PostResult",
+    "VisitorSession",
+    "agent_activity",
     "agent_availability_set",
     "agent_mark_read",
+    "agent_presence_refresh",
     "agent_release",
     "agent_sockets_close",
     "agent_upsert",
@@ -60,6 +76,7 @@ __all__ = [
     "check_client_id",
     "check_message_id",
     "check_new_conversation_allowed",
+    "check_new_visitor_allowed",
     "check_public_id",
     "check_visitor_context",
     "conversation_claim",
@@ -69,13 +86,18 @@ __all__ = [
     "conversation_start",
     "conversation_transfer",
     "message_post",
+    "presence_lease_open",
+    "presence_leases_release",
+    "presence_leases_renew",
+    "presence_sweep",
     "session_sockets_close",
     "site_upsert",
     "typing_notify",
+    "visitor_attach",
     "visitor_context_update",
     "visitor_create",
-    "visitor_heartbeat",
     "visitor_identify",
     "visitor_mark_read",
-    "visitor_presence",
+    "visitor_presence_refresh",
+    "visitor_session_open",
 ]

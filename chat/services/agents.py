@@ -11,9 +11,9 @@ from chat.models import (
     Conversation,
     Site,
 )
-from chat.selectors import site_has_online_agent
 from chat.services.checks import ChatError
 from chat.services.conversations import locked_conversation
+from chat.services.presence import agent_presence_refresh
 
 
 def agent_mark_read(*, conversation_id: int, agent: Agent) -> None:
@@ -42,15 +42,17 @@ def typing_notify(
 
 
 def agent_availability_set(*, agent: Agent, availability: object) -> Agent:
+    """The agent's own choice. Online is a wish: they are available only while a
+    dashboard socket of theirs lives and they are not idle (``selectors.available_agents``)."""
     if availability not in Agent.Availability.values:
         raise ChatError("invalid", "Availability is online or away.")
-    with transaction.atomic():
-        agent.availability = str(availability)
-        agent.last_seen = timezone.now()
-        agent.save(update_fields=["availability", "last_seen"])
-        site_ids = list(agent.sites.values_list("id", flat=True))
-        online = {site_id: site_has_online_agent(site_id=site_id) for site_id in site_ids}
-        events.availability_changed(agent=agent, site_ids=site_ids, online_by_site=online)
+    now = timezone.now()
+    agent.availability = str(availability)
+    agent.last_seen = agent.last_active = now
+    agent.save(update_fields=["availability", "last_seen", "last_active"])
+    if not agent_presence_refresh(agent_id=agent.pk):
+        # Nothing changed for visitors; the agent's other tabs still show the choice.
+        events.availability_changed(agent=agent, site_ids=[], online_by_site={})
     return agent
 
 

@@ -25,6 +25,11 @@ class ChatError(Exception):
         self.message = message
 
 
+class ChatRefusal(ChatError):
+    """A refusal after which the socket cannot go on: the consumer explains and closes
+    (``rate_limited``: 4429, anything else: 4403)."""
+
+
 VISITOR_CONTEXT_FIELDS = {
     "user_agent": 400,
     "page_url": 1000,
@@ -34,10 +39,28 @@ VISITOR_CONTEXT_FIELDS = {
 }
 
 
+def is_storable_text(value: str) -> bool:
+    """Text every database stores as given: valid Unicode (no lone surrogates, which
+    JSON allows) and no NUL characters (PostgreSQL refuses them)."""
+    if "\x00" in value:
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def check_text(value: str, *, what: str) -> str:
+    if not is_storable_text(value):
+        raise ChatError("invalid", f"{what} contains characters that are not valid text.")
+    return value
+
+
 def check_body(body: object) -> str:
     if not isinstance(body, str):
         raise ChatError("invalid", "The message must be text.")
-    text = body.strip()
+    text = check_text(body, what="The message").strip()
     if not text:
         raise ChatError("empty", "The message is empty.")
     limit = settings.CHAT_MESSAGE_MAX_LENGTH
@@ -51,7 +74,7 @@ def check_client_id(client_id: object) -> str:
         return ""
     if not isinstance(client_id, str) or not 1 <= len(client_id) <= 64:
         raise ChatError("invalid", "client_id must be a string of 1 to 64 characters.")
-    return client_id
+    return check_text(client_id, what="client_id")
 
 
 def check_public_id(public_id: str) -> str:
@@ -69,7 +92,7 @@ def check_visitor_context(context: dict[str, Any]) -> dict[str, str]:
     clean: dict[str, str] = {}
     for field, limit in VISITOR_CONTEXT_FIELDS.items():
         value = context.get(field)
-        if isinstance(value, str) and value:
+        if isinstance(value, str) and value and is_storable_text(value):
             if field in {"page_url", "referrer"} and not value.startswith(("http://", "https://")):
                 continue
             clean[field] = value[:limit]
@@ -81,16 +104,38 @@ def check_agent_serves(*, agent: Agent, conversation: Conversation) -> None:
         raise ChatError("forbidden", "You do not serve this conversation's site.")
 
 
-def check_new_conversation_allowed(*, ip: str) -> None:
-    """A fixed window per IP and hour; counted in the shared cache so it holds across processes."""
-    key = f"chat:new-conv:{ip}:{int(time.time() // 3600)}"
-    cache.add(key, 0, timeout=3600)
+def _window_count(key: str, *, window: int) -> int:
+    """Count one event in a fixed window, in the shared cache (so it holds across
+    processes when the cache is Redis)."""
+    bucket = f"chat:{key}:{int(time.time() // window)}"
+    cache.add(bucket, 0, timeout=window)
     try:
-        count = cache.incr(key)
-    except ValueError:
-        count = 1
-    if count > settings.CHAT_NEW_CONVERSATIONS_PER_IP_HOUR:
+        return int(cache.incr(bucket))
+    except ValueError:  # evicted between add and incr
+        cache.set(bucket, 1, timeout=window)
+        return 1
+
+
+def check_new_conversation_allowed(*, ip: str, site_id: int) -> None:
+    """Per IP and hour, and per site and minute (a flood from many addresses)."""
+    if _window_count(f"new-conv:{ip}", window=3600) > settings.CHAT_NEW_CONVERSATIONS_PER_IP_HOUR:
         raise ChatError("rate_limited", "Too many new conversations from your network. Try later.")
+    limit = settings.CHAT_SITE_NEW_CONVERSATIONS_PER_MINUTE
+    if _window_count(f"site-conv:{site_id}", window=60) > limit:
+        raise ChatError("rate_limited", "This site is receiving too many new conversations.")
+
+
+def check_new_visitor_allowed(*, ip: str) -> None:
+    """Sockets that only say hello still create visitors: at most so many per IP and hour."""
+    if _window_count(f"new-visitor:{ip}", window=3600) > settings.CHAT_NEW_VISITORS_PER_IP_HOUR:
+        raise ChatRefusal("rate_limited", "Too many new visitors from your network. Try later.")
+
+
+def check_visitor_message_allowed(*, visitor_id: object) -> None:
+    """Per visitor, across all their sockets and processes."""
+    limit = settings.CHAT_VISITOR_MESSAGES_PER_MINUTE
+    if _window_count(f"visitor-msg:{visitor_id}", window=60) > limit:
+        raise ChatError("rate_limited", "You are sending messages too fast; wait a moment.")
 
 
 def check_message_id(value: object) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from chat import selectors
 from chat.models import (
     Agent,
     Conversation,
@@ -34,25 +35,41 @@ def create_message(
     agent: Agent | None = None,
     client_id: str = "",
 ) -> Message:
+    """Store a message and move the conversation's message cursors past it.
+
+    The caller holds the row lock, so messages of one conversation are numbered in
+    commit order; ``message.prev_id`` / ``prev_public_id`` (not stored) are the cursors
+    before it, which its broadcast carries so a socket can tell it missed one. The caller
+    saves CURSOR_FIELDS.
+    """
     message = Message.objects.create(
         conversation=conversation, sender=sender, body=body, agent=agent, client_id=client_id
     )
+    message.prev_id = conversation.last_message_id  # type: ignore[attr-defined]
+    message.prev_public_id = conversation.last_public_message_id  # type: ignore[attr-defined]
+    conversation.last_message_id = message.pk
+    if sender != Message.Sender.NOTE:
+        conversation.last_public_message_id = message.pk
     if sender in (Message.Sender.VISITOR, Message.Sender.AGENT):
         conversation.last_message_at = message.created_at
         conversation.last_message_preview = body[:140]
     return message
 
 
+CURSOR_FIELDS = [
+    "last_message_at",
+    "last_message_preview",
+    "last_message_id",
+    "last_public_message_id",
+]
+
+
 def reopen_for_visitor(conversation: Conversation, now: Any) -> None:
-    """A visitor wrote on a resolved conversation: back to its agent if online, else the pool."""
-    agent = conversation.assignee
+    """A visitor wrote on a resolved conversation: back to its agent if available, else
+    the pool."""
     conversation.resolved_at = None
     conversation.rating = None
-    if (
-        agent is not None
-        and agent.availability == Agent.Availability.ONLINE
-        and agent.user.is_active
-    ):
+    if assignee_present(conversation):
         conversation.status = Conversation.Status.OPEN
     else:
         conversation.status = Conversation.Status.WAITING
@@ -61,14 +78,9 @@ def reopen_for_visitor(conversation: Conversation, now: Any) -> None:
 
 
 def assignee_present(conversation: Conversation) -> bool:
-    """Whether the assignee can still answer: online and active. An absent assignee's
-    conversations may be taken over, so none is stuck with someone who left."""
-    agent = conversation.assignee
-    return (
-        agent is not None
-        and agent.availability == Agent.Availability.ONLINE
-        and agent.user.is_active
-    )
+    """Whether the assignee can still answer (``selectors.available_agents``). An absent
+    assignee's conversations may be taken over, so none is stuck with someone who left."""
+    return selectors.agent_is_available(agent_id=conversation.assignee_id)
 
 
 def check_not_held_by_other(conversation: Conversation, agent: Agent) -> None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from chat import events
+from chat import events, selectors
 from chat.models import (
     Agent,
     Conversation,
@@ -22,8 +22,10 @@ from chat.services.checks import (
     check_client_id,
     check_new_conversation_allowed,
     check_public_id,
+    check_visitor_message_allowed,
 )
 from chat.services.conversations import (
+    CURSOR_FIELDS,
     assign,
     check_not_held_by_other,
     create_message,
@@ -72,7 +74,7 @@ def conversation_start(
             )
             return existing
         raise ChatError("conversation_taken", "This conversation belongs to someone else.")
-    check_new_conversation_allowed(ip=ip)
+    check_new_conversation_allowed(ip=ip, site_id=site.pk)
     now = timezone.now()
     try:
         with transaction.atomic():
@@ -84,9 +86,20 @@ def conversation_start(
             message = create_message(
                 conversation, sender=Message.Sender.VISITOR, body=text, client_id=cid
             )
-            conversation.save(update_fields=["last_message_at", "last_message_preview"])
+            conversation.save(update_fields=CURSOR_FIELDS)
             events.conversation_changed(conversation, before=None, message=message)
     except IntegrityError as exc:
+        # Another process created it between our read and our insert: if that was this
+        # visitor (a second tab), the message still counts there.
+        existing = Conversation.objects.filter(public_id=public_id).first()
+        if existing is not None and visitor is not None and existing.visitor_id == visitor.pk:
+            message_post(
+                conversation_id=existing.pk,
+                sender=Message.Sender.VISITOR,
+                body=text,
+                client_id=cid,
+            )
+            return Conversation.objects.select_related("visitor", "site").get(pk=existing.pk)
         raise ChatError("conversation_taken", "This conversation belongs to someone else.") from exc
     return conversation
 
@@ -115,11 +128,21 @@ def message_post(
                 .first()
             )
             if original is not None:
+                if original.sender != sender or (
+                    agent is not None and original.agent_id != agent.pk
+                ):
+                    # Idempotency keys belong to their sender: never answer with, or
+                    # silently drop against, somebody else's message.
+                    raise ChatError(
+                        "client_id_conflict",
+                        "That client_id belongs to another message; send with a new one.",
+                    )
                 return PostResult(message=original, conversation=conversation, created=False)
         before = events.Snapshot.of(conversation)
         now = timezone.now()
-        fields = ["last_message_at", "last_message_preview"]
+        fields = list(CURSOR_FIELDS)
         if sender == Message.Sender.VISITOR:
+            check_visitor_message_allowed(visitor_id=conversation.visitor_id)
             if conversation.status == Conversation.Status.RESOLVED:
                 reopen_for_visitor(conversation, now)
                 fields += ["status", "assignee", "resolved_at", "rating", "waiting_since"]
@@ -152,7 +175,7 @@ def message_post(
 def _email_if_visitor_away(conversation: Conversation, message: Message) -> None:
     """A visitor with no open socket would never see the reply: mail it, after commit."""
     visitor = conversation.visitor
-    if visitor.is_online or not visitor.email:
+    if not visitor.email or selectors.visitor_present(visitor_id=visitor.pk):
         return
     from django.core.mail import send_mail
 

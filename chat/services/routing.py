@@ -7,7 +7,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from chat import events
+from chat import events, selectors
 from chat.models import (
     Agent,
     Conversation,
@@ -127,10 +127,12 @@ def conversation_transfer(
         check_not_held_by_other(conversation, agent)
         if target.pk == agent.pk:
             raise ChatError("invalid", "Choose another agent.")
-        if target.availability != Agent.Availability.ONLINE or not target.user.is_active:
-            raise ChatError("agent_unavailable", f"{target.name} is not online.")
-        if not target.sites.filter(pk=conversation.site_id).exists():
-            raise ChatError("forbidden", f"{target.name} does not serve this site.")
+        # Access first, and one answer for "not here" and "not yours": naming a reason
+        # would tell an agent of one site who serves another.
+        if not target.sites.filter(pk=conversation.site_id).exists() or not (
+            selectors.agent_is_available(agent_id=target.pk)
+        ):
+            raise ChatError("agent_unavailable", "That agent is not available.")
         assign(conversation, target, now)
         return True
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -10,14 +10,92 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 
-from chat import events
+from chat import events, selectors
+from chat.events import status_payload
 from chat.models import (
     Conversation,
     Site,
     Visitor,
 )
-from chat.services.checks import ChatError, check_message_id
-from chat.tokens import identity_hash_verify
+from chat.services.checks import (
+    ChatError,
+    ChatRefusal,
+    check_message_id,
+    check_new_visitor_allowed,
+    check_text,
+)
+from chat.services.presence import presence_lease_open
+from chat.tokens import identity_hash_verify, visitor_token_verify
+
+
+@dataclass(frozen=True)
+class VisitorSession:
+    """What a visitor socket learns on hello or on its first message.
+
+    ``conversation`` is set when the socket is attached to it (its lease taken); then
+    ``status`` is that conversation's status frame."""
+
+    visitor: Visitor | None
+    conversation: Conversation | None
+    agents_online: bool
+    status: dict[str, Any] | None = None
+
+
+def visitor_session_open(
+    *,
+    site: Site,
+    conversation: Conversation | None,
+    token: object,
+    context: dict[str, str],
+    ip: str,
+    channel_name: str,
+) -> VisitorSession:
+    """Decide a hello: who the visitor is, and whether they may attach to the socket's
+    conversation (it exists: only with its visitor's token).
+
+    Raises ChatRefusal (the socket must close) for a conversation that is not theirs or
+    too many new visitors from one IP; ChatError("invalid_token") when a token is bad
+    but the conversation is new (the client starts afresh).
+    """
+    visitor = None
+    if token:
+        visitor_id = visitor_token_verify(token=str(token), site_id=site.pk)
+        visitor = (
+            selectors.visitor_of_site(visitor_id=visitor_id, site=site) if visitor_id else None
+        )
+        if visitor is None:
+            if conversation is not None:
+                raise ChatRefusal("invalid_token", "That visitor token is not valid here.")
+            raise ChatError(
+                "invalid_token", "That visitor token is not valid here; starting afresh."
+            )
+    if conversation is not None and (visitor is None or conversation.visitor_id != visitor.pk):
+        raise ChatRefusal("forbidden", "This conversation belongs to someone else.")
+    if visitor is not None and any(getattr(visitor, k) != v for k, v in context.items()):
+        visitor_context_update(visitor=visitor, context=context)
+    if conversation is not None:
+        return visitor_attach(channel_name=channel_name, conversation=conversation)
+    if visitor is None:
+        # The token comes now, before the first message: if the socket drops right after
+        # that message, the visitor can still come back to the conversation.
+        check_new_visitor_allowed(ip=ip)
+        visitor = visitor_create(site=site, context=context)
+    return VisitorSession(
+        visitor=visitor,
+        conversation=None,
+        agents_online=selectors.site_has_online_agent(site_id=site.pk),
+    )
+
+
+def visitor_attach(*, channel_name: str, conversation: Conversation) -> VisitorSession:
+    """Take the socket's presence lease for the conversation's visitor; its state."""
+    presence_lease_open(channel_name=channel_name, visitor_id=conversation.visitor_id)
+    return VisitorSession(
+        visitor=conversation.visitor,
+        conversation=conversation,
+        agents_online=selectors.site_has_online_agent(site_id=conversation.site_id),
+        status=status_payload(conversation),
+    )
 
 
 def visitor_create(*, site: Site, context: dict[str, str]) -> Visitor:
@@ -32,13 +110,18 @@ def visitor_context_update(*, visitor: Visitor, context: dict[str, str]) -> None
 
 
 def visitor_identify(
-    *, conversation_id: int | None, visitor: Visitor, payload: dict[str, Any]
+    *,
+    conversation_id: int | None,
+    visitor: Visitor,
+    payload: dict[str, Any],
+    channel_name: str | None = None,
 ) -> Visitor:
     """Record a visitor's name and email; with a valid user hash, bind them to the site's user.
 
     A verified identify whose user id is already known on this site moves the current
     conversation to that visitor, so their history follows them; the caller must then
-    reissue the visitor token for the returned visitor.
+    reissue the visitor token for the returned visitor. ``channel_name``: the attached
+    socket, whose presence lease then follows the conversation to that visitor.
     """
     name = payload.get("name", "")
     email = payload.get("email", "")
@@ -48,6 +131,8 @@ def visitor_identify(
         raise ChatError("invalid", "name must be text of at most 100 characters.")
     if not isinstance(email, str):
         raise ChatError("invalid", "email must be text.")
+    check_text(name, what="name")
+    check_text(email, what="email")
     email = email.strip()
     if len(email) > 254:
         raise ChatError("invalid_email", "That email address is too long.")
@@ -60,6 +145,8 @@ def visitor_identify(
     if user_id is not None or user_hash is not None:
         if not isinstance(user_id, str | int) or not isinstance(user_hash, str) or not str(user_id):
             raise ChatError("invalid", "user_id and user_hash go together.")
+        check_text(str(user_id), what="user_id")
+        check_text(user_hash, what="user_hash")
         if len(str(user_id)) > 128:
             raise ChatError("invalid", "user_id is longer than 128 characters.")
         if not identity_hash_verify(
@@ -93,34 +180,9 @@ def visitor_identify(
             events.conversation_changed(
                 conversation, before=events.Snapshot.of(conversation), visitor_details=True
             )
+            if channel_name is not None and target.pk != visitor.pk:
+                presence_lease_open(channel_name=channel_name, visitor_id=target.pk)
     return target
-
-
-def visitor_presence(*, visitor_id: uuid.UUID, conversation_id: int | None, delta: int) -> None:
-    """Count a visitor socket opening (+1) or closing (-1) and refresh the agents' views."""
-    from django.db.models import F
-    from django.db.models.functions import Greatest
-
-    with transaction.atomic():
-        Visitor.objects.filter(pk=visitor_id).update(
-            open_sockets=Greatest(F("open_sockets") + delta, 0), last_seen=timezone.now()
-        )
-        if conversation_id is None:
-            return
-        conversation = (
-            Conversation.objects.select_related("visitor", "site", "assignee__user")
-            .filter(pk=conversation_id)
-            .first()
-        )
-        if conversation is not None:  # it may have been deleted meanwhile
-            events.conversation_changed(
-                conversation, before=events.Snapshot.of(conversation), visitor_details=True
-            )
-
-
-def visitor_heartbeat(*, visitor_id: uuid.UUID) -> None:
-    """An open visitor socket is still alive (called by each socket periodically)."""
-    Visitor.objects.filter(pk=visitor_id).update(last_seen=timezone.now())
 
 
 def visitor_mark_read(*, conversation_id: int, last_seen_id: object) -> None:

@@ -88,21 +88,6 @@ def test_rating_is_one_to_five(conversation: Conversation) -> None:
         conversation.save()
 
 
-def test_visitor_is_online_only_with_a_recent_sign_of_life(site: Site, settings: object) -> None:
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    visitor = Visitor.objects.create(site=site, open_sockets=1)
-    assert visitor.is_online
-    # A socket of a server process that was killed never says goodbye: its count stays,
-    # but its heartbeat stops.
-    visitor.last_seen = timezone.now() - timedelta(minutes=10)
-    assert not visitor.is_online
-    visitor.last_seen, visitor.open_sockets = timezone.now(), 0
-    assert not visitor.is_online
-
-
 def test_visitor_label_is_readable(site: Site) -> None:
     anonymous = Visitor.objects.create(site=site)
     assert anonymous.label.startswith("Visitor ")

@@ -2,13 +2,15 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 
 from chat import broadcast, groups, services
-from chat.models import Agent, Conversation, Message, Site, Visitor
+from chat.models import Agent, Conversation, Message, Presence, Site, Visitor
 from chat.services import ChatError
 
 Sent = list[tuple[str, dict[str, Any]]]
@@ -339,7 +341,11 @@ def test_reply_to_an_away_visitor_with_email_is_mailed(
         mailoutbox[0].to == ["ann@example.com"] and "Your parcel ships today" in mailoutbox[0].body
     )
 
-    Visitor.objects.filter(pk=visitor.pk).update(open_sockets=1)
+    Presence.objects.create(
+        channel_name="test.widget!1",
+        visitor=visitor,
+        expires_at=timezone.now() + timedelta(minutes=1),
+    )
     with django_capture_on_commit_callbacks(execute=True):
         services.message_post(
             conversation_id=conversation.pk, sender="agent", body="Still there?", agent=agent
@@ -408,14 +414,14 @@ def test_deleting_an_agent_releases_their_conversations(
 
 
 def test_identify_keeps_the_visitors_presence(conversation: Conversation) -> None:
-    Visitor.objects.filter(pk=conversation.visitor_id).update(open_sockets=1)
+    Visitor.objects.filter(pk=conversation.visitor_id).update(is_present=True)
     stale = Visitor.objects.get(pk=conversation.visitor_id)
-    stale.open_sockets = 0  # what a socket's old copy may say
+    stale.is_present = False  # what a socket's old copy may say
     services.visitor_identify(
         conversation_id=conversation.pk, visitor=stale, payload={"email": "a@b.example"}
     )
     fresh = Visitor.objects.get(pk=conversation.visitor_id)
-    assert fresh.open_sockets == 1 and fresh.email == "a@b.example"
+    assert fresh.is_present and fresh.email == "a@b.example"
 
 
 @pytest.mark.parametrize(

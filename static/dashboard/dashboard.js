@@ -207,6 +207,18 @@
     }
   });
 
+  // --- presence: an agent at the keyboard is not idle (auto-away after the idle period) --
+  var lastActivity = 0;
+  function activity() {
+    var now = Date.now();
+    if (now - lastActivity < 60000 || openSockets.inbox !== "open") return;
+    lastActivity = now;
+    send("inbox", { type: "activity" });
+  }
+  ["keydown", "pointerdown", "pointermove", "focus", "visibilitychange"].forEach(function (name) {
+    window.addEventListener(name, function () { if (!document.hidden) activity(); }, { passive: true });
+  });
+
   function localTimes() {
     document.querySelectorAll("time[data-tz]").forEach(function (t) {
       try {
