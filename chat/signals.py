@@ -9,7 +9,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_out
-from django.db.models.signals import m2m_changed, post_save, pre_delete
+from django.db.models.signals import m2m_changed, post_save, pre_delete, pre_save
 from django.dispatch import receiver
 
 from chat.models import Agent
@@ -22,6 +22,17 @@ def close_sockets_on_logout(sender: Any, request: Any, user: Any, **kwargs: Any)
     session_key = getattr(getattr(request, "session", None), "session_key", None)
     if session_key:
         session_sockets_close(session_key=session_key)
+
+
+@receiver(pre_save, sender=get_user_model())
+def close_sockets_on_password_change(sender: Any, instance: Any, **kwargs: Any) -> None:
+    """A new password ends the other sessions (Django checks the session's password
+    hash on each request); open sockets must end too, and re-authorise on reconnect."""
+    if instance.pk is None or kwargs.get("raw"):
+        return
+    old = sender.objects.filter(pk=instance.pk).values_list("password", flat=True).first()
+    if old is not None and old != instance.password:
+        agent_sockets_close(user_id=instance.pk)
 
 
 @receiver(post_save, sender=get_user_model())
@@ -40,7 +51,21 @@ def release_on_delete(sender: Any, instance: Agent, **kwargs: Any) -> None:
 
 
 @receiver(m2m_changed, sender=Agent.sites.through)
-def reconnect_on_sites_change(sender: Any, instance: Any, action: str, **kwargs: Any) -> None:
-    """The sockets re-authorise on reconnect, so a removed site stops streaming at once."""
-    if action in {"post_remove", "post_clear"} and isinstance(instance, Agent):
-        agent_sockets_close(user_id=instance.user_id)
+def reconnect_on_sites_change(
+    sender: Any, instance: Any, action: str, pk_set: set[int] | None, **kwargs: Any
+) -> None:
+    """The sockets re-authorise on reconnect, so a removed site stops streaming at once,
+    from either side: ``agent.sites.remove(site)`` or ``site.agents.remove(agent)``."""
+    if isinstance(instance, Agent):
+        if action in {"post_remove", "post_clear"}:
+            agent_sockets_close(user_id=instance.user_id)
+        return
+    if action == "pre_clear":
+        # pk_set is not given for a clear: remember who served the site before it goes.
+        instance._agents_before_clear = list(instance.agents.values_list("user_id", flat=True))
+    elif action == "post_clear":
+        for user_id in getattr(instance, "_agents_before_clear", []):
+            agent_sockets_close(user_id=user_id)
+    elif action == "post_remove":
+        for user_id in Agent.objects.filter(pk__in=pk_set or ()).values_list("user_id", flat=True):
+            agent_sockets_close(user_id=user_id)

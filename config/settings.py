@@ -7,6 +7,7 @@ to start until the settings that must not have a default (secret key, hosts) are
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +71,7 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "template_partials",
+    "axes",
     "chat",
     "dashboard",
 ]
@@ -85,7 +87,26 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "dashboard.middleware.ContentSecurityPolicyMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
+
+# Sign-in throttling (django-axes): after AXES_FAILURE_LIMIT wrong passwords from one
+# address, or for one user name, sign-in is refused for AXES_COOLOFF_TIME. Attempts are
+# stored in the database, so the limit holds across processes. Admins unlock from the
+# admin (Axes > Access attempts) or with `manage.py axes_reset`.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "10"))
+AXES_COOLOFF_TIME = timedelta(minutes=float(os.environ.get("AXES_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# daphne (--proxy-headers behind the proxy) already put the client's address here; a
+# client-sent X-Forwarded-For must not choose whose counter a failure lands on.
+AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
 
 ROOT_URLCONF = "config.urls"
 ASGI_APPLICATION = "config.asgi.application"
@@ -235,8 +256,11 @@ CHAT_TYPING_MIN_INTERVAL = float(os.environ.get("CHAT_TYPING_MIN_INTERVAL", "1.5
 # channels-redis forgets group memberships after its group_expiry and when Redis
 # restarts; each socket re-joins its groups this often.
 CHAT_GROUP_REFRESH_SECONDS = float(os.environ.get("CHAT_GROUP_REFRESH_SECONDS", "60"))
-# A visitor socket that has not said hello by then is closed (4408).
+# A visitor socket on an existing conversation that has not presented its token by then
+# is closed (4401); one on a new conversation that has said nothing at all (no hello, no
+# first message) after CHAT_HELLO_TIMEOUT_SECONDS is closed with 4408.
 CHAT_AUTH_TIMEOUT_SECONDS = float(os.environ.get("CHAT_AUTH_TIMEOUT_SECONDS", "15"))
+CHAT_HELLO_TIMEOUT_SECONDS = float(os.environ.get("CHAT_HELLO_TIMEOUT_SECONDS", "60"))
 # Presence is a lease per socket, renewed by its process every third of the lease: the
 # sockets of a killed process stop counting within one lease.
 CHAT_PRESENCE_LEASE_SECONDS = float(os.environ.get("CHAT_PRESENCE_LEASE_SECONDS", "45"))

@@ -93,10 +93,22 @@ class VisitorConsumer(ChatSocket):
         self.hello_timer = asyncio.create_task(self._expect_hello())
 
     async def _expect_hello(self) -> None:
-        """A socket that never says hello holds resources for nothing: close it."""
-        await asyncio.sleep(settings.CHAT_AUTH_TIMEOUT_SECONDS)
-        if not self.greeted and not self.closed:
-            await self.deny("auth_required", "Say hello first.", CLOSE_HELLO_TIMEOUT)
+        """A socket that says nothing holds resources for nothing: close it. An existing
+        conversation must be claimed by its token soon; a new one (the seed client does
+        not say hello, it sends its first message) gets longer."""
+        existing = self.conversation is not None
+        await asyncio.sleep(
+            settings.CHAT_AUTH_TIMEOUT_SECONDS if existing else settings.CHAT_HELLO_TIMEOUT_SECONDS
+        )
+        if not self.greeted and not self.attached and not self.closed:
+            if existing:
+                await self.deny(
+                    "auth_required",
+                    "This conversation needs its visitor token.",
+                    CLOSE_UNAUTHORIZED,
+                )
+            else:
+                await self.deny("hello_timeout", "Say hello first.", CLOSE_HELLO_TIMEOUT)
 
     def teardown(self) -> None:
         if self.hello_timer is not None:

@@ -60,9 +60,7 @@ def conversation_start(
     check_public_id(public_id)
     text = check_body(first_message)
     cid = check_client_id(client_id)
-    existing = (
-        Conversation.objects.filter(public_id=public_id).select_related("visitor", "site").first()
-    )
+    existing = selectors.conversation_by_public_id(public_id=public_id)
     if existing is not None:
         if visitor is not None and existing.visitor_id == visitor.pk:
             # Another tab of the same visitor created it first: this message still counts.
