@@ -1,32 +1,46 @@
 # The README's commands. `make run` serves the product; `make test` runs every test.
 SHELL := /bin/bash
-UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+PYTHON ?= python3
+# The uv on PATH (or from uv's own installer), else the private copy the `uv` target puts
+# in .tools/. Looked up each time a recipe uses it, so after `uv` has installed it.
+UV = $(shell $(PYTHON) scripts/ensure_uv.py --find)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 # The demo shop is served on http://localhost:PORT, the dashboard on http://HOST:PORT:
 # two origins, as a customer's website and this server would be.
 export CHAT_PUBLIC_URL ?= http://$(HOST):$(PORT)
 export CHAT_DEMO_SERVER ?= http://$(HOST):$(PORT)
+# Commands run in development settings unless DJANGO_DEBUG is set in the environment.
+DEV := DJANGO_DEBUG=$${DJANGO_DEBUG:-1}
 
-.PHONY: run test test-only lint install uv browser bench clean
+.PHONY: run check-port test test-only lint install uv migrate manage browser bench clean
 
 uv:
-	@command -v uv >/dev/null 2>&1 || test -x $(HOME)/.local/bin/uv || { \
-	  echo "Installing uv (the Python package manager) from PyPI..."; \
-	  python3 -m pip install --user --quiet uv || python3 -m pip install --quiet uv; }
+	@$(PYTHON) scripts/ensure_uv.py >/dev/null
 
 install: uv
 	@$(UV) sync --frozen --quiet
 
-run: install
+migrate: install
 	@mkdir -p var
-	DJANGO_DEBUG=1 $(UV) run python manage.py migrate --no-input -v 0
-	DJANGO_DEBUG=1 $(UV) run python manage.py demo
-	@echo "Serving on http://$(HOST):$(PORT)/ (Ctrl+C stops)"
-	DJANGO_DEBUG=1 $(UV) run python -m config.serve -b $(HOST) -p $(PORT)
+	$(DEV) $(UV) run python manage.py migrate --no-input -v 0
+
+# Any manage.py command: make manage ARGS="createsuperuser".
+manage: install
+	@$(DEV) $(UV) run python manage.py $(ARGS)
+
+# Make expands a whole recipe before running it: anything that must happen before $(UV)
+# is looked up (installing uv) is a prerequisite, not an earlier line.
+run: export DJANGO_DEBUG := 1
+run: check-port migrate
+	$(UV) run python manage.py demo
+	@$(UV) run python scripts/dev_server.py --host $(HOST) --port $(PORT)
+
+check-port:
+	@$(PYTHON) scripts/dev_server.py --check --host $(HOST) --port $(PORT)
 
 browser:
-	@./scripts/ensure-chromium
+	@UV="$(UV)" ./scripts/ensure-chromium
 
 lint: install
 	$(UV) run ruff check .
@@ -38,7 +52,7 @@ test: install browser lint test-only
 
 test-only: install
 	@mkdir -p var
-	CHROMIUM_PATH="$$(./scripts/ensure-chromium)" $(UV) run pytest $(PYTEST_ARGS)
+	CHROMIUM_PATH="$$(UV="$(UV)" ./scripts/ensure-chromium)" $(UV) run pytest $(PYTEST_ARGS)
 
 bench: install
 	$(UV) run python benchmarks/load.py
