@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, WebSocketRoute, expect
 
 from chat.models import Agent, Conversation, Message, Site, Visitor
 from chat.services import agent_upsert, site_upsert
@@ -521,3 +521,170 @@ def test_works_under_a_strict_content_security_policy(
     dialog = open_chat(page)
     expect(say(dialog, "Hello from a strict page")).to_contain_text("Sent")
     assert problems == []
+
+
+def test_the_rating_prompt_is_in_view_after_a_long_conversation_is_resolved(
+    browsers: Browsers, server: DaphneServer, agents_online: None
+) -> None:
+    visitor = browsers.shop()
+    dialog = open_chat(visitor)
+    expect(say(dialog, "Line 1 of a long conversation")).to_contain_text("Sent")
+    conversation = Conversation.objects.get()
+    alice = Agent.objects.get()
+    for n in range(2, 41):
+        Message.objects.create(
+            conversation=conversation,
+            sender="visitor" if n % 2 else "agent",
+            agent=None if n % 2 else alice,
+            body=f"Line {n} of a long conversation",
+        )
+    visitor.reload()  # the history comes back on the new page: a log far taller than the panel
+    dialog = visitor.get_by_role("dialog", name="Chat")
+    expect(bubble(dialog, "Line 40 of a long conversation")).to_be_visible()
+
+    agent = browsers.agent("alice")
+    agent.get_by_role("list", name="Waiting conversations").get_by_role("link").first.click()
+    agent.get_by_role("button", name="Claim").click()
+    expect(dialog.get_by_text("Chatting with Alice")).to_be_visible()
+    agent.get_by_role("button", name="Resolve").click()
+
+    prompt = dialog.get_by_text("How was this conversation?")
+    five = dialog.get_by_role("button", name="Rate 5 of 5")
+    expect(prompt).to_be_visible()
+    # In view: inside the visible part of the panel's scrolled transcript, not below it.
+    expect(prompt).to_be_in_viewport(ratio=1)
+    expect(five).to_be_in_viewport(ratio=1)
+    shown = dialog.locator(".b").bounding_box()
+    for part in (prompt, five):
+        box = part.bounding_box()
+        assert shown is not None and box is not None
+        assert shown["y"] <= box["y"] and box["y"] + box["height"] <= shown["y"] + shown["height"]
+    five.click()
+    expect(dialog.get_by_text("Thanks for your feedback!")).to_be_in_viewport()
+
+
+# --- reconnection, against a scripted socket (Playwright's WebSocket routing) and a fake
+# clock, so minutes of backoff take no time and each delay is checked to the millisecond.
+
+
+class ScriptedSockets:
+    """Every visitor socket the page opens, answered by the test instead of the server."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.opened: list[WebSocketRoute] = []
+        self.received: list[list[dict[str, Any]]] = []
+        page.route_web_socket(re.compile(r"/ws/chat/visitor/"), self.accept)
+
+    def accept(self, socket: WebSocketRoute) -> None:
+        frames: list[dict[str, Any]] = []
+        socket.on_message(lambda text: frames.append(json.loads(text)))
+        self.opened.append(socket)
+        self.received.append(frames)
+
+    def wait_for_count(self, count: int, timeout: float = 5) -> None:
+        """Until exactly `count` sockets were opened (Playwright delivers events while it
+        waits, so this waits in the page, not with time.sleep)."""
+        deadline = time.monotonic() + timeout
+        while len(self.opened) < count:
+            assert time.monotonic() < deadline, f"{len(self.opened)} sockets, not {count}"
+            self.page.wait_for_timeout(20)
+        assert len(self.opened) == count
+
+    def none_opens_during(self, ms: int) -> None:
+        before = len(self.opened)
+        self.page.clock.fast_forward(ms)
+        self.page.wait_for_timeout(150)  # time for a socket the widget opened to show up
+        assert len(self.opened) == before, f"reconnected within {ms} ms"
+
+    def last(self) -> WebSocketRoute:
+        return self.opened[-1]
+
+
+@pytest.fixture
+def scripted(browsers: Browsers, server: DaphneServer, demo: Site) -> ScriptedSockets:
+    page = browsers.page()
+    page.clock.install()
+    # Math.random is the widget's only source of jitter: the test sets it.
+    page.add_init_script("window.__random = 0.5; Math.random = () => window.__random;")
+    sockets = ScriptedSockets(page)
+    page.goto(shop_url(server))
+    open_chat(page)
+    sockets.wait_for_count(1)
+    # From here the page's time moves only when the test moves it.
+    page.clock.pause_at(time.time() + 10)
+    return sockets
+
+
+def test_a_4429_close_waits_a_minute_then_resends_and_other_refusals_stay_final(
+    scripted: ScriptedSockets,
+) -> None:
+    page = scripted.page
+    dialog = page.get_by_role("dialog", name="Chat")
+    page.evaluate("() => { window.__random = 1; }")  # the longest jitter: 15 s
+    scripted.last().close(code=4429, reason="too many")
+    expect(
+        dialog.get_by_text("You're sending messages too fast. We'll reconnect in a minute.")
+    ).to_be_visible()
+
+    # Neither sending nor the browser coming back online reconnects early.
+    held = say(dialog, "Typed while held back")
+    expect(held).to_contain_text("Sending…")
+    page.evaluate("() => window.dispatchEvent(new Event('online'))")
+    scripted.none_opens_during(74_900)
+    page.clock.fast_forward(200)  # 60 s + 15 s of jitter
+    scripted.wait_for_count(2)
+    page.wait_for_timeout(200)
+    sent = [(f["type"], f.get("message")) for f in scripted.received[1]]
+    assert sent[0] == ("hello", None)
+    assert ("chat.message", "Typed while held back") in sent
+
+    # Any other 44xx is final, as before: no retry, however long.
+    scripted.last().close(code=4403, reason="forbidden")
+    expect(dialog.get_by_text("The chat is not available on this page.")).to_be_visible()
+    scripted.none_opens_during(600_000)
+
+
+def test_reconnects_with_full_jitter_exponential_backoff(scripted: ScriptedSockets) -> None:
+    page = scripted.page
+    dialog = page.get_by_role("dialog", name="Chat")
+    # random() = 0.5: half of min(30 s, 1 s * 2^attempt), never under 250 ms.
+    for count, delay in enumerate([500, 1000, 2000, 4000, 8000, 15000, 15000], start=2):
+        scripted.last().close(code=1011, reason="server error")
+        expect(dialog.get_by_text("Connection lost. Reconnecting…")).to_be_visible()
+        scripted.none_opens_during(delay - 10)
+        page.clock.fast_forward(20)
+        scripted.wait_for_count(count)
+
+    # A socket the server took in (a status frame) starts the backoff over, and a zero
+    # from random() still waits the 250 ms floor.
+    scripted.last().send(json.dumps({"type": "status", "status": "waiting", "rating": None}))
+    page.evaluate("() => { window.__random = 0; }")
+    scripted.last().close(code=1011, reason="server error")
+    scripted.none_opens_during(240)
+    page.clock.fast_forward(20)
+    scripted.wait_for_count(9)
+
+
+def test_message_frames_with_prev_id_are_drawn_once(scripted: ScriptedSockets) -> None:
+    dialog = scripted.page.get_by_role("dialog", name="Chat")
+    socket = scripted.last()
+    socket.send(json.dumps({"type": "status", "status": "open", "agent_name": "Alice"}))
+    for frame_id, prev_id in [(7, 0), (9, 7), (7, 0), (9, 7)]:  # the last two: replays
+        socket.send(
+            json.dumps(
+                {
+                    "type": "chat.message",
+                    "id": frame_id,
+                    "prev_id": prev_id,
+                    "sender": "agent",
+                    "message": f"Message {frame_id}",
+                    "client_id": None,
+                    "created_at": "2025-01-01T12:00:00Z",
+                    "agent_name": "Alice",
+                }
+            )
+        )
+    log = dialog.get_by_role("log")
+    expect(log.locator(".m")).to_have_count(2)
+    assert log.locator(".m").evaluate_all("els => els.map(e => e.dataset.id)") == ["7", "9"]

@@ -11,6 +11,7 @@
     identity_rejected: "We could not verify your account.",
     invalid_email: "That email address is not valid.",
     rate_limited: "You are sending messages too fast. Please wait a moment.",
+    slow: "You're sending messages too fast. We'll reconnect in a minute.",
     refused: "The chat is not available on this page."
   };
   if (win.Parley && win.Parley.version) return; // the snippet was pasted twice
@@ -53,7 +54,7 @@
   }
 
   var cfg = null, ui = null, isOpen = false, wantOpen = false;
-  var ws = null, attached = false, attempts = 0, timer = 0, refused = false, restarts = 0, lastErr = "";
+  var ws = null, attached = false, attempts = 0, timer = 0, hold = false, refused = false, restarts = 0, lastErr = "";
   var maxId = 0, seenUpTo = 0, readSent = 0, unread = 0, lastTyping = 0, typingTimer = 0, readTimer = 0;
   var nodes = {}, pending = {}, outbox = []; // outbox: {cid, text, s: socket it went out on}
   var idPending = null, idWait = false, email = "";
@@ -80,7 +81,7 @@
   }
 
   function connect() {
-    if (ws || refused || !cfg || !needed()) return;
+    if (ws || refused || hold || !cfg || !needed()) return;
     clearTimeout(timer);
     if (!S.c) S.c = rid(16);
     var sock = ws = new WebSocket(wsBase + "/ws/chat/visitor/" + S.c + "/?site=" + encodeURIComponent(key));
@@ -120,7 +121,20 @@
     if (sock) sock.close(1000);
   }
 
+  function retry(ms) {
+    clearTimeout(timer);
+    timer = setTimeout(function () { hold = false; connect(); }, ms);
+  }
+
   function closed(code) {
+    if (code === 4429) {
+      // Over a rate or connection limit: the server wants quiet, so a minute of it, and
+      // no early reconnect (from "online", open or send) before then.
+      hold = true;
+      conn(TEXT.slow);
+      retry(60000 + Math.random() * 15000);
+      return;
+    }
     if (code >= 4400 && code < 4500) {
       if (RESTART_CODES[lastErr] && restarts++ < 3) {
         // Our stored conversation or token is no longer ours: begin a new conversation.
@@ -134,8 +148,8 @@
     }
     if (!needed()) return;
     conn("Connection lost. Reconnecting…");
-    var d = Math.min(30000, 1000 * Math.pow(2, Math.min(attempts++, 5)));
-    timer = setTimeout(connect, d / 2 + Math.random() * d / 2);
+    // Full jitter: after a server restart, its sockets come back spread over the window.
+    retry(Math.max(250, Math.random() * Math.min(30000, 1000 * Math.pow(2, Math.min(attempts++, 5)))));
   }
 
   function flush() {
@@ -171,6 +185,7 @@
       setOnline(f.agents_online !== false);
     } else if (t === "status") {
       attached = true;
+      attempts = 0; // only a socket the server took in resets the backoff
       lastErr = "";
       status = f.status;
       agentName = f.agent_name || null;
@@ -364,7 +379,9 @@
     ui.ask.hidden = away; // the offline message above already asks
     ui.thanksEmail.hidden = !email;
     ui.thanksEmail.textContent = "We'll reply to " + email + " if you're away.";
-    ui.rate.hidden = status !== "resolved" || (rating != null && !rated);
+    var noRate = status !== "resolved" || (rating != null && !rated);
+    if (ui.rate.hidden && !noRate) { ui.rate.hidden = false; scroll(); } // below the log: bring it into view
+    ui.rate.hidden = noRate;
     ui.stars.hidden = rated;
     ui.rateAsk.textContent = rated ? "Thanks for your feedback!" : "How was this conversation?";
   }
