@@ -38,6 +38,21 @@ def require_service(name: str, url: str, default_port: int) -> None:
     pytest.skip(message)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits() -> None:
+    """Rate-limit counters live in the cache; each test starts with none. (Only those:
+    on Redis, the channel layer shares the database, so no FLUSHDB.)"""
+    from django.core.cache import cache
+
+    backend: Any = cache
+    if hasattr(backend, "_cache") and hasattr(backend._cache, "get_client"):
+        client = backend._cache.get_client(write=True)
+        for key in client.scan_iter(match=cache.make_key("chat:*")):
+            client.delete(key)
+    else:
+        cache.clear()
+
+
 @pytest.fixture
 def site(db: None) -> Site:
     return site_upsert(name="Shop", key="shop", origins=["https://shop.example"])

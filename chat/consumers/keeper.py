@@ -20,9 +20,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import time
 import weakref
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 from channels.layers import get_channel_layer
@@ -159,39 +161,48 @@ class SocketKeeper:
                 await self.ask_resync(name)
 
     async def run(self) -> None:
+        """Tick every second while this process has sockets (or releases pending). A
+        step that fails (Redis or the database half-way back) is retried a second later;
+        a resync after an outage stays pending until it has gone through."""
         layer = get_channel_layer()
         recoveries = getattr(layer, "recoveries", 0)
-        now = time.monotonic()
-        due = {"renew": now, "refresh": now, "sweep": now}
+        steps: dict[str, Callable[[], Awaitable[None]]] = {
+            "flush": self.flush,
+            "resync": self.resync_all,
+            "renew": self.renew,
+            "refresh": self.refresh_and_audit,
+            "sweep": self.sweep,
+        }
         intervals = {
+            "flush": 0.0,
+            "resync": math.inf,
             "renew": settings.CHAT_PRESENCE_LEASE_SECONDS / 3,
             "refresh": settings.CHAT_GROUP_REFRESH_SECONDS,
             "sweep": settings.CHAT_PRESENCE_SWEEP_SECONDS,
         }
-        for key in due:
-            due[key] += intervals[key]
+        now = time.monotonic()
+        due = {key: now + interval for key, interval in intervals.items()}
         while self.sockets or self.released or self.discards:
             self.wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.wake.wait(), TICK_SECONDS)
             now = time.monotonic()
-            steps = [("flush", self.flush)]
             if getattr(layer, "recoveries", 0) != recoveries:
                 recoveries = layer.recoveries
-                steps.append(("resync", lambda: self.refresh(resync=True)))
-            for key, step in (
-                ("renew", self.renew),
-                ("refresh", self.refresh_and_audit),
-                ("sweep", self.sweep),
-            ):
-                if now >= due[key]:
-                    due[key] = now + intervals[key]
-                    steps.append((key, step))
-            for name, run_step in steps:
+                due["resync"] = now
+            for key, step in steps.items():
+                if now < due[key]:
+                    continue
                 try:
-                    await run_step()
+                    await step()
                 except Exception:
-                    logger.warning("socket upkeep step %r failed; retrying", name, exc_info=True)
+                    logger.warning("socket upkeep step %r failed; retrying", key, exc_info=True)
+                    due[key] = now + TICK_SECONDS
+                else:
+                    due[key] = now + intervals[key]
+
+    async def resync_all(self) -> None:
+        await self.refresh(resync=True)
 
     async def refresh_and_audit(self) -> None:
         await self.refresh(resync=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
@@ -14,6 +15,8 @@ from chat.models import (
     Conversation,
     conversation_public_id_validator,
 )
+
+logger = logging.getLogger(__name__)
 
 
 class ChatError(Exception):
@@ -108,12 +111,18 @@ def _window_count(key: str, *, window: int) -> int:
     """Count one event in a fixed window, in the shared cache (so it holds across
     processes when the cache is Redis)."""
     bucket = f"chat:{key}:{int(time.time() // window)}"
-    cache.add(bucket, 0, timeout=window)
     try:
-        return int(cache.incr(bucket))
-    except ValueError:  # evicted between add and incr
-        cache.set(bucket, 1, timeout=window)
-        return 1
+        cache.add(bucket, 0, timeout=window)
+        try:
+            return int(cache.incr(bucket))
+        except ValueError:  # evicted between add and incr
+            cache.set(bucket, 1, timeout=window)
+            return 1
+    except Exception:
+        # The shared cache (Redis) is down: chat goes on unlimited rather than not at all;
+        # the per-socket limits still hold.
+        logger.warning("rate-limit cache unreachable; not counting %s", key, exc_info=True)
+        return 0
 
 
 def check_new_conversation_allowed(*, ip: str, site_id: int) -> None:

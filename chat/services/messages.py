@@ -78,6 +78,7 @@ def conversation_start(
         with transaction.atomic():
             if visitor is None:
                 visitor = visitor_create(site=site, context=context)
+            check_visitor_message_allowed(visitor_id=visitor.pk)
             conversation = Conversation.objects.create(
                 public_id=public_id, site=site, visitor=visitor, waiting_since=now
             )

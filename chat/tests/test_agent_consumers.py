@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable
 from typing import Any
@@ -243,5 +244,119 @@ async def test_typing_is_throttled_and_never_stored(agent: Agent) -> None:
     while not await room.receive_nothing(timeout=0.5):
         assert "is typing" not in await room.receive_from()  # one indicator for the burst
     assert await Message.objects.acount() == 1
+    for ws in (room, visitor):
+        await ws.disconnect()
+
+
+@pytest.mark.parametrize(
+    "origin",
+    [
+        "https://evil.example",
+        "http://127.0.0.1:8001",  # the right host on another port
+        "https://127.0.0.1:8000",  # the right host and port, another scheme
+        "http://localhost:8000",  # another name for the host is another origin
+        "null",
+        "",
+    ],
+)
+async def test_only_this_servers_own_origin_may_open_agent_sockets(
+    agent: Agent, origin: str
+) -> None:
+    cookie = await sync_to_async(session_cookie_for)(agent)
+    ws = await agent_socket("/ws/chat/inbox/", cookie=cookie, origin=origin)
+    await ws.connect()
+    assert await ws.receive_output(timeout=1) == {"type": "websocket.close", "code": 4403}
+
+
+async def test_the_public_url_and_trusted_origins_may(agent: Agent, settings: Any) -> None:
+    settings.CHAT_AGENT_ORIGINS = frozenset(
+        {"http://127.0.0.1:8000", "https://chat.example.com:443"}
+    )
+    cookie = await sync_to_async(session_cookie_for)(agent)
+    for origin in ("http://127.0.0.1:8000", "https://chat.example.com"):
+        ws = await connected("/ws/chat/inbox/", cookie, origin=origin)
+        assert 'id="pool-panel"' in await ws.receive_from(timeout=3)
+        await ws.disconnect()
+
+
+async def test_a_password_change_closes_the_agents_open_sockets(agent: Agent) -> None:
+    inbox = await connected("/ws/chat/inbox/", await sync_to_async(session_cookie_for)(agent))
+    await inbox.receive_from(timeout=3)
+
+    def change_password() -> None:
+        user = User.objects.get(pk=agent.user_id)
+        user.set_password("a new long password")
+        user.save()
+
+    await sync_to_async(change_password)()
+    while True:
+        output = await inbox.receive_output(timeout=3)
+        if output["type"] == "websocket.close":
+            assert output["code"] == 4401
+            break
+
+
+async def test_removing_an_agent_from_the_site_side_closes_their_sockets(
+    agent: Agent, site: Site
+) -> None:
+    inbox = await connected("/ws/chat/inbox/", await sync_to_async(session_cookie_for)(agent))
+    await inbox.receive_from(timeout=3)
+    await sync_to_async(site.agents.remove)(agent)
+    while True:
+        output = await inbox.receive_output(timeout=3)
+        if output["type"] == "websocket.close":
+            assert output["code"] == 4401
+            break
+    again = await agent_socket(
+        "/ws/chat/inbox/", cookie=await sync_to_async(session_cookie_for)(agent)
+    )
+    await again.connect()
+    pool = await again.receive_from(timeout=3)
+    assert "need help" not in pool and f"pool-count-s{site.pk}" not in pool
+    await again.disconnect()
+
+
+async def test_a_dashboard_socket_makes_its_agent_available_until_grace_runs_out(
+    make_agent: Callable[..., Agent], site: Site, settings: Any
+) -> None:
+    from chat.consumers.keeper import SocketKeeper
+
+    settings.CHAT_AGENT_AWAY_GRACE_SECONDS = 0
+    alice = await sync_to_async(make_agent)("alice", online=False)
+    await Agent.objects.filter(pk=alice.pk).aupdate(availability="online")
+    visitor = await new_visitor("avail-0001", "anyone?")
+    inbox = await connected("/ws/chat/inbox/", await sync_to_async(session_cookie_for)(alice))
+    told = await receive_until(visitor, lambda f: f["type"] == "agents")
+    assert told["online"] is True
+    await inbox.disconnect()
+    await asyncio.sleep(0.1)
+    await SocketKeeper.current().sweep()
+    told = await receive_until(visitor, lambda f: f["type"] == "agents")
+    assert told["online"] is False
+    await visitor.disconnect()
+
+
+async def test_a_lost_transcript_fragment_is_redrawn_when_the_next_one_shows_the_hole(
+    agent: Agent, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chat import broadcast, services
+
+    visitor = await new_visitor("agentgap-1", "first")
+    room = await connected(
+        "/ws/chat/agent/agentgap-1/", await sync_to_async(session_cookie_for)(agent)
+    )
+    await receive_html_until(room, "first")
+    conversation = await Conversation.objects.aget(public_id="agentgap-1")
+    real = broadcast.deliver
+    monkeypatch.setattr(broadcast, "deliver", lambda sends: None)
+    await sync_to_async(services.message_post)(
+        conversation_id=conversation.pk, sender="visitor", body="lost line"
+    )
+    monkeypatch.setattr(broadcast, "deliver", real)
+    await sync_to_async(services.message_post)(
+        conversation_id=conversation.pk, sender="visitor", body="next line"
+    )
+    redrawn = await receive_html_until(room, "transcript-panel")
+    assert "lost line" in redrawn and "next line" in redrawn
     for ws in (room, visitor):
         await ws.disconnect()

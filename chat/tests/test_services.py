@@ -256,11 +256,13 @@ def test_transfer_to_online_agent(
 def test_rating_after_resolve_only(
     conversation: Conversation, agent: Agent, sent: Sent, django_capture_on_commit_callbacks: Any
 ) -> None:
-    with pytest.raises(ChatError):
+    with pytest.raises(ChatError) as caught:
         services.conversation_rate(conversation_id=conversation.pk, rating=5)
+    assert caught.value.code == "not_resolved"
     services.conversation_resolve(conversation_id=conversation.pk, agent=agent)
-    with pytest.raises(ChatError):
+    with pytest.raises(ChatError) as caught:
         services.conversation_rate(conversation_id=conversation.pk, rating=9)
+    assert caught.value.code == "invalid"
     with django_capture_on_commit_callbacks(execute=True):
         services.conversation_rate(conversation_id=conversation.pk, rating=4)
     conversation.refresh_from_db()
@@ -383,8 +385,9 @@ def test_an_away_agents_conversation_can_be_taken_over(
 ) -> None:
     alice, bob = make_agent("alice"), make_agent("bob")
     services.conversation_claim(conversation_id=conversation.pk, agent=alice)
-    with pytest.raises(ChatError):
+    with pytest.raises(ChatError) as caught:
         services.conversation_claim(conversation_id=conversation.pk, agent=bob)
+    assert caught.value.code == "already_claimed"
     services.agent_availability_set(agent=alice, availability="away")
     services.message_post(
         conversation_id=conversation.pk, sender="agent", body="I can help", agent=bob
@@ -443,5 +446,122 @@ def test_odd_identify_input_gets_a_clear_error(
 
 
 def test_read_marker_out_of_range_is_refused(conversation: Conversation) -> None:
-    with pytest.raises(ChatError):
+    with pytest.raises(ChatError) as caught:
         services.visitor_mark_read(conversation_id=conversation.pk, last_seen_id=2**64)
+    assert caught.value.code == "invalid"
+
+
+def test_a_client_id_belongs_to_its_sender_and_a_collision_leaks_nothing(
+    conversation: Conversation, agent: Agent
+) -> None:
+    services.conversation_claim(conversation_id=conversation.pk, agent=agent)
+    services.message_post(
+        conversation_id=conversation.pk,
+        sender="note",
+        body="internal: refund approved",
+        client_id="shared-1",
+        agent=agent,
+    )
+    with pytest.raises(ChatError) as caught:
+        services.message_post(
+            conversation_id=conversation.pk, sender="visitor", body="hi", client_id="shared-1"
+        )
+    assert caught.value.code == "client_id_conflict"
+    assert "refund" not in caught.value.message
+    services.message_post(
+        conversation_id=conversation.pk, sender="visitor", body="mine", client_id="v-7"
+    )
+    with pytest.raises(ChatError) as caught:
+        services.message_post(
+            conversation_id=conversation.pk,
+            sender="agent",
+            body="a reply that must not vanish",
+            client_id="v-7",
+            agent=agent,
+        )
+    assert caught.value.code == "client_id_conflict"
+    assert list(conversation.messages.values_list("body", flat=True)) == [
+        "hello",
+        "Alice joined the conversation",
+        "internal: refund approved",
+        "mine",
+    ]
+
+
+def test_transfer_answers_the_same_for_another_sites_agent_and_an_absent_one(
+    conversation: Conversation, other_site: Site, make_agent: Callable[..., Agent]
+) -> None:
+    alice = make_agent("alice")
+    outsider = make_agent("mallory", sites=[other_site])  # online, but elsewhere
+    away = make_agent("carol", online=False)
+    services.conversation_claim(conversation_id=conversation.pk, agent=alice)
+    answers = []
+    for target in (outsider, away):
+        with pytest.raises(ChatError) as caught:
+            services.conversation_transfer(
+                conversation_id=conversation.pk, agent=alice, to_agent_id=target.pk
+            )
+        answers.append((caught.value.code, caught.value.message))
+    assert answers == [("agent_unavailable", "That agent is not available.")] * 2
+
+
+def test_the_same_visitors_first_message_on_two_processes_is_stored_once_each(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chat import selectors
+    from chat.services import messages
+
+    visitor = Visitor.objects.create(site=site)
+    first = services.conversation_start(
+        site=site,
+        public_id="twin-00001",
+        visitor=visitor,
+        context={},
+        ip="10.0.0.1",
+        first_message="from tab one",
+        client_id="t1",
+    )
+    # The second process read "no such conversation" just before the first committed.
+    monkeypatch.setattr(messages.selectors, "conversation_by_public_id", lambda **kw: None)
+    second = services.conversation_start(
+        site=site,
+        public_id="twin-00001",
+        visitor=visitor,
+        context={},
+        ip="10.0.0.1",
+        first_message="from tab two",
+        client_id="t2",
+    )
+    assert second.pk == first.pk
+    assert list(first.messages.values_list("body", flat=True)) == ["from tab one", "from tab two"]
+    monkeypatch.setattr(messages.selectors, "conversation_by_public_id", lambda **kw: None)
+    stranger = Visitor.objects.create(site=site)
+    with pytest.raises(ChatError) as caught:
+        services.conversation_start(
+            site=site,
+            public_id="twin-00001",
+            visitor=stranger,
+            context={},
+            ip="10.0.0.2",
+            first_message="not mine",
+        )
+    assert caught.value.code == "conversation_taken"
+    monkeypatch.undo()
+    assert selectors.conversation_by_public_id(public_id="twin-00001") is not None
+
+
+def test_every_message_carries_the_id_before_it(conversation: Conversation, agent: Agent) -> None:
+    opening = conversation.messages.get()
+    services.conversation_claim(conversation_id=conversation.pk, agent=agent)
+    note = services.message_post(
+        conversation_id=conversation.pk, sender="note", body="n", agent=agent
+    ).message
+    reply = services.message_post(
+        conversation_id=conversation.pk, sender="agent", body="r", agent=agent
+    ).message
+    joined = conversation.messages.get(sender="system")
+    # For agents every message counts; for the visitor notes do not exist.
+    assert (reply.prev_id, reply.prev_public_id) == (note.pk, joined.pk)  # type: ignore[attr-defined]
+    conversation.refresh_from_db()
+    assert conversation.last_message_id == reply.pk == conversation.last_public_message_id
+    assert opening.pk < joined.pk < note.pk < reply.pk

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from django.test import Client
 
-from chat.models import Site
+from chat.models import Agent, Site
 
 pytestmark = pytest.mark.django_db
 
@@ -35,3 +37,26 @@ def test_demo_shop_embeds_the_widget_by_script_tag_from_this_server_only(
     assert (
         '<script src="http://127.0.0.1:8000/static/chat/widget.js" data-site="demo" defer>' in html
     )
+
+
+def test_agents_online_is_the_truth_of_their_dashboards_not_their_last_choice(
+    client: Client, site: Site, make_agent: Callable[..., Agent]
+) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from chat.models import Presence
+
+    def online() -> bool:
+        response = client.get("/widget/shop/config.json", headers={"Origin": "https://shop.example"})
+        return bool(response.json()["agents_online"])
+
+    alice = make_agent("alice")  # online, with a dashboard open
+    assert online()
+    # Every browser closed (or the process killed) twelve minutes ago: the lease ran out.
+    Presence.objects.filter(agent=alice).update(
+        expires_at=timezone.now() - timedelta(minutes=12)
+    )
+    assert Agent.objects.get(pk=alice.pk).availability == "online"  # still their choice
+    assert not online()

@@ -84,7 +84,7 @@ async def test_existing_conversation_without_token_is_refused_and_hears_nothing(
     await intruder.send_json_to(chat("let me in"))
     error = await receive_until(intruder, lambda f: f["type"] == "error")
     assert error["code"] == "auth_required"
-    assert (await intruder.receive_output(timeout=1))["type"] == "websocket.close"
+    assert await intruder.receive_output(timeout=1) == {"type": "websocket.close", "code": 4401}
     assert await Message.objects.filter(body="let me in").aexists() is False
     await owner.disconnect()
 
@@ -103,11 +103,13 @@ async def test_a_token_for_another_visitor_or_site_does_not_open_a_conversation(
     await thief.send_json_to({"type": "hello", "content": {"token": stranger_session["token"]}})
     error = await receive_until(thief, lambda f: f["type"] == "error")
     assert error["code"] == "forbidden"
+    assert await thief.receive_output(timeout=1) == {"type": "websocket.close", "code": 4403}
 
     elsewhere = await start("owned-0001", site_key="other", origin="https://other.example")
     await elsewhere.send_json_to({"type": "hello", "content": {"token": stranger_session["token"]}})
     error = await receive_until(elsewhere, lambda f: f["type"] == "error")
     assert error["code"] == "invalid_token"
+    assert await elsewhere.receive_output(timeout=1) == {"type": "websocket.close", "code": 4403}
     for ws in (owner, stranger):
         await ws.disconnect()
 
@@ -138,6 +140,13 @@ async def test_unknown_site_is_refused(db: None) -> None:
         ('{"type": "chat.message", "content": {}}', "invalid"),
         (json.dumps({"type": "chat.message", "content": {"message": "x" * 5001}}), "too_long"),
         ('{"type": "identify", "content": {"email": "not-an-email"}}', "invalid_email"),
+        # Nested deeper than the parser's stack, yet under the 64 KiB frame cap: it used to
+        # raise RecursionError, close the socket with 1011 and leak its upkeep task.
+        ("[" * 60000, "invalid_json"),
+        # A lone surrogate (valid JSON, not valid Unicode) and NUL (PostgreSQL refuses it).
+        ('{"type": "chat.message", "content": {"message": "\\ud800"}}', "invalid"),
+        ('{"type": "chat.message", "content": {"message": "a\\u0000b"}}', "invalid"),
+        ('{"type": "identify", "content": {"name": "\\udfff"}}', "invalid"),
     ],
 )
 async def test_bad_input_gets_an_error_frame_stores_nothing_and_the_socket_lives(
@@ -293,3 +302,238 @@ async def test_a_long_absence_replays_every_missed_message(site: Site, settings:
     assert bodies[0] == "start" and bodies[-1] == "line 353" and len(set(bodies)) == 355
     assert await again.receive_nothing(timeout=0.3)
     await again.disconnect()
+
+
+# --- limits that hold across sockets ------------------------------------------------------
+
+
+async def test_a_socket_that_never_speaks_is_closed(site: Site, settings: Any) -> None:
+    settings.CHAT_HELLO_TIMEOUT_SECONDS = 0.2
+    ws = await start("silent-001")
+    error = await receive_until(ws, lambda f: f["type"] == "error")
+    assert error["code"] == "hello_timeout"
+    assert await ws.receive_output(timeout=1) == {"type": "websocket.close", "code": 4408}
+
+
+async def test_sockets_per_ip_are_capped_and_a_closed_one_frees_its_place(
+    site: Site, settings: Any
+) -> None:
+    settings.CHAT_VISITOR_SOCKETS_PER_IP = 2
+    first, second = await start("ipcap-0001"), await start("ipcap-0002")
+    third = await visitor_socket("ipcap-0003")
+    assert (await third.connect())[0]
+    assert await third.receive_output(timeout=1) == {"type": "websocket.close", "code": 4429}
+    await first.disconnect()
+    fourth = await start("ipcap-0004")
+    await fourth.send_json_to(chat("room again"))
+    assert (await receive_until(fourth, lambda f: f["type"] == "chat.message"))["id"] > 0
+    for ws in (second, fourth):
+        await ws.disconnect()
+
+
+async def test_hello_only_sockets_cannot_mint_visitors_without_limit(
+    site: Site, settings: Any
+) -> None:
+    from chat.models import Visitor
+
+    settings.CHAT_NEW_VISITORS_PER_IP_HOUR = 2
+    for n in range(2):
+        ws = await start(f"mint-{n:05d}")
+        await ws.send_json_to({"type": "hello", "content": {}})
+        assert (await receive_until(ws, lambda f: f["type"] == "session"))["token"]
+        await ws.disconnect()
+    ws = await start("mint-00009")
+    await ws.send_json_to({"type": "hello", "content": {}})
+    error = await receive_until(ws, lambda f: f["type"] == "error")
+    assert error["code"] == "rate_limited"
+    assert await ws.receive_output(timeout=1) == {"type": "websocket.close", "code": 4429}
+    assert await Visitor.objects.acount() == 2
+
+
+async def test_one_visitor_on_many_sockets_shares_one_message_limit(
+    site: Site, settings: Any
+) -> None:
+    settings.CHAT_VISITOR_MESSAGES_PER_MINUTE = 3
+    first = await start("share-0001")
+    await first.send_json_to(chat("one", "c1"))
+    session = await receive_until(first, lambda f: f["type"] == "session")
+    second = await start("share-0001")
+    await second.send_json_to({"type": "hello", "content": {"token": session["token"]}})
+    await receive_until(second, lambda f: f["type"] == "session")
+    await first.send_json_to(chat("two", "c2"))
+    await receive_until(first, lambda f: f.get("message") == "two")
+    await second.send_json_to(chat("three", "c3"))
+    await receive_until(second, lambda f: f.get("message") == "three")
+    await second.send_json_to(chat("four", "c4"))
+    error = await receive_until(second, lambda f: f["type"] == "error")
+    assert error["code"] == "rate_limited"
+    assert await Message.objects.acount() == 3
+    for ws in (first, second):
+        await ws.disconnect()
+
+
+async def test_a_site_key_with_a_nul_byte_is_refused_cleanly(site: Site) -> None:
+    ws = await visitor_socket("nulsite-01", site_key="%00", origin=None)
+    await ws.connect()
+    assert await ws.receive_output(timeout=1) == {"type": "websocket.close", "code": 4404}
+
+
+# --- gap-free delivery --------------------------------------------------------------------
+
+
+class Held(list[tuple[str, Any]]):
+    """Broadcasts held back from the channel layer, to be replayed or lost."""
+
+    def release(self) -> None:
+        self.passing = True
+
+
+@pytest.fixture
+def held(monkeypatch: pytest.MonkeyPatch) -> Held:
+    """Broadcasts land here instead of the channel layer until ``held.release()``."""
+    from chat import broadcast
+
+    record = Held()
+    record.passing = False
+    real = broadcast.deliver
+
+    def deliver(sends: list[tuple[str, Any]]) -> None:
+        if record.passing:
+            real(sends)
+        else:
+            record.extend(sends)
+
+    monkeypatch.setattr(broadcast, "deliver", deliver)
+    return record
+
+
+async def attached_visitor(public_id: str) -> tuple[Any, Conversation, int]:
+    ws = await start(public_id)
+    await ws.send_json_to(chat("start", "c0"))
+    first = await receive_until(ws, lambda f: f["type"] == "chat.message")
+    conversation = await Conversation.objects.aget(public_id=public_id)
+    return ws, conversation, first["id"]
+
+
+async def post(conversation: Conversation, body: str) -> int:
+    from chat import services
+
+    result = await sync_to_async(services.message_post)(
+        conversation_id=conversation.pk, sender="visitor", body=body
+    )
+    return result.message.pk
+
+
+async def messages_until(ws: Any, last_id: int) -> list[int]:
+    ids: list[int] = []
+    while not ids or ids[-1] != last_id:
+        frame = await receive_until(ws, lambda f: f["type"] == "chat.message")
+        ids.append(frame["id"])
+    return ids
+
+
+async def test_a_lost_broadcast_is_noticed_by_the_next_message_and_filled(
+    site: Site, held: Any
+) -> None:
+    from channels.layers import get_channel_layer
+
+    ws, conversation, _ = await attached_visitor("lost-00001")
+    held.release()  # (the session's own frames were delivered before the fixture held)
+    held.clear()
+    lost = await post_held(conversation, "lost in transit", held)
+    assert any(event.get("message_id") == lost for _, event in held)  # it was broadcast...
+    held.clear()  # ...and the broadcast is lost
+    arrives = await post(conversation, "arrives")
+    assert await messages_until(ws, arrives) == [lost, arrives]
+    # Nothing doubled: the next message is the next frame of its kind.
+    later = await post(conversation, "later")
+    assert await messages_until(ws, later) == [later]
+    assert get_channel_layer() is not None
+    await ws.disconnect()
+
+
+async def post_held(conversation: Conversation, body: str, held: Any) -> int:
+    """Post while broadcasts are held (they land in ``held``), then let them through."""
+    from chat import broadcast
+
+    real = broadcast.deliver
+    broadcast.deliver = held.extend  # type: ignore[assignment]
+    try:
+        return await post(conversation, body)
+    finally:
+        broadcast.deliver = real  # type: ignore[assignment]
+
+
+async def test_broadcasts_out_of_order_arrive_once_and_in_order(site: Site, held: Any) -> None:
+    from channels.layers import get_channel_layer
+
+    ws, conversation, _ = await attached_visitor("order-0001")
+    held.release()
+    held.clear()
+    a = await post_held(conversation, "a", held)
+    b = await post_held(conversation, "b", held)
+    sends = list(held)
+    held.clear()
+    layer = get_channel_layer()
+    # Two processes committed a then b; b's broadcast overtakes a's on the way.
+    b_sends = [(g, e) for g, e in sends if e.get("message_id") == b]
+    a_sends = [(g, e) for g, e in sends if e.get("message_id") == a]
+    for group, event in b_sends + a_sends:
+        await layer.group_send(group, event)
+    assert await messages_until(ws, b) == [a, b]
+    c = await post(conversation, "c")
+    assert await messages_until(ws, c) == [c]  # the late copy of a was dropped
+    await ws.disconnect()
+
+
+async def test_a_full_channel_turns_into_a_resync_not_a_silent_drop(
+    site: Site, held: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from channels.layers import get_channel_layer
+
+    ws, conversation, _ = await attached_visitor("full-00001")
+    held.release()
+    held.clear()
+    ids = [await post_held(conversation, f"burst {n}", held) for n in range(12)]
+    sends = [(g, e) for g, e in held if g.endswith("-visitor")]
+    held.clear()
+    layer = get_channel_layer()
+    monkeypatch.setattr(layer, "capacity", 3)
+    # A slow reader: twelve frames land before it reads one; nine do not fit.
+    for group, event in sends:
+        await layer.group_send(group, event)
+    assert await messages_until(ws, ids[-1]) == ids
+    after = await post(conversation, "after the burst")
+    assert await messages_until(ws, after) == [after]
+    await ws.disconnect()
+
+
+async def test_an_expired_token_is_refused_and_each_attach_rotates_it(
+    site: Site, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    from chat import tokens
+
+    ws = await start("rotate-001")
+    await ws.send_json_to(chat("hi"))
+    session = await receive_until(ws, lambda f: f["type"] == "session")
+    await ws.disconnect()
+    issued = session["token"]
+    assert tokens.visitor_token_verify(token=issued, site_id=site.pk) is not None
+
+    real_time = time.time
+    monkeypatch.setattr(time, "time", lambda: real_time() + 30)  # a reconnect 30 s later
+    again = await start("rotate-001")
+    await again.send_json_to({"type": "hello", "content": {"token": issued}})
+    rotated = (await receive_until(again, lambda f: f["type"] == "session"))["token"]
+    assert rotated != issued
+    assert tokens.visitor_token_verify(token=rotated, site_id=site.pk) is not None
+    await again.disconnect()
+
+    settings.CHAT_VISITOR_TOKEN_MAX_AGE_DAYS = 10 / 86400  # ten seconds
+    late = await start("rotate-001")
+    await late.send_json_to({"type": "hello", "content": {"token": issued}})
+    error = await receive_until(late, lambda f: f["type"] == "error")
+    assert error["code"] == "invalid_token"
+    assert await late.receive_output(timeout=1) == {"type": "websocket.close", "code": 4403}

@@ -1,0 +1,94 @@
+"""The channel layers of chat/layers.py, without a server."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from channels_redis.core import RedisChannelLayer
+
+from chat.layers import InMemoryChannelLayer, ResilientRedisChannelLayer
+
+
+async def test_a_full_channel_hears_resync_before_its_next_message() -> None:
+    layer = InMemoryChannelLayer(capacity=2)
+    channel = await layer.new_channel()
+    await layer.group_add("g", channel)
+    for n in range(5):
+        await layer.group_send("g", {"type": "x", "n": n})
+    # Two fitted; three were dropped, which the stock layer keeps quiet about.
+    assert await layer.receive(channel) == {"type": "socket.resync"}
+    assert [(await layer.receive(channel))["n"] for _ in range(2)] == [0, 1]
+    # Once told, not again until another overflow.
+    await layer.group_send("g", {"type": "x", "n": 9})
+    assert (await layer.receive(channel))["n"] == 9
+
+
+async def test_a_direct_send_to_a_full_channel_raises_and_is_remembered() -> None:
+    from channels.exceptions import ChannelFull
+
+    layer = InMemoryChannelLayer(capacity=1)
+    channel = await layer.new_channel()
+    await layer.send(channel, {"type": "a"})
+    with pytest.raises(ChannelFull):
+        await layer.send(channel, {"type": "b"})
+    assert await layer.receive(channel) == {"type": "socket.resync"}
+
+
+async def test_group_members_share_one_copy_that_the_sender_cannot_change() -> None:
+    layer = InMemoryChannelLayer()
+    first, second = await layer.new_channel(), await layer.new_channel()
+    for channel in (first, second):
+        await layer.group_add("g", channel)
+    event: dict[str, Any] = {"type": "x", "body": ["a"]}
+    await layer.group_send("g", event)
+    event["body"].append("changed after sending")
+    got = [await layer.receive(first), await layer.receive(second)]
+    assert got == [{"type": "x", "body": ["a"]}] * 2
+
+
+async def test_a_cancelled_receive_ends_even_if_redis_swallows_the_cancellation(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """redis-py's timeouts can turn a cancellation into TimeoutError and uncancel() the
+    task (asyncio.timeout does, when the two race). The consumer must still end."""
+
+    async def swallowing_receive(self: Any, channel: str) -> Any:
+        try:
+            await asyncio.sleep(3600)
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            assert task is not None
+            task.uncancel()
+            raise TimeoutError("Timeout reading from redis") from None
+
+    monkeypatch.setattr(RedisChannelLayer, "receive", swallowing_receive)
+    layer = ResilientRedisChannelLayer(hosts=["redis://127.0.0.1:1"])
+    waiter = asyncio.ensure_future(layer.receive("specific.test!abc"))
+    await asyncio.sleep(0.05)
+    waiter.cancel()
+    done, _ = await asyncio.wait([waiter], timeout=2)
+    assert done, "the receive kept retrying after its task was cancelled"
+    assert waiter.cancelled()
+
+
+async def test_an_outage_is_waited_out_and_counted_as_a_recovery(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls = {"n": 0}
+
+    async def flaky_receive(self: Any, channel: str) -> Any:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise ConnectionError("Redis went away")
+        return {"type": "back"}
+
+    async def reachable(self: Any, channel: str) -> bool:
+        return True
+
+    monkeypatch.setattr(RedisChannelLayer, "receive", flaky_receive)
+    monkeypatch.setattr(ResilientRedisChannelLayer, "reachable", reachable)
+    layer = ResilientRedisChannelLayer(hosts=["redis://127.0.0.1:1"])
+    assert await asyncio.wait_for(layer.receive("specific.test!abc"), 5) == {"type": "back"}
+    assert layer.recoveries == 1

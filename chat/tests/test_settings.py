@@ -1,0 +1,56 @@
+"""config/settings.py read from the environment, in a fresh interpreter each time."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+PRODUCTION = {
+    "DJANGO_DEBUG": "0",
+    "DJANGO_SECRET_KEY": "x" * 50,
+    "DJANGO_ALLOWED_HOSTS": "chat.example.com",
+    "CHAT_PUBLIC_URL": "https://chat.example.com",
+}
+
+
+def settings_of(env: dict[str, str], expression: str) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "CHAT_"))}
+    return subprocess.run(
+        [sys.executable, "-c", f"import config.settings as s; print({expression})"],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_behind_a_tls_proxy_browsers_are_told_to_stay_on_https() -> None:
+    done = settings_of({**PRODUCTION, "DJANGO_BEHIND_TLS_PROXY": "1"}, "s.SECURE_HSTS_SECONDS")
+    assert done.returncode == 0, done.stderr
+    assert int(done.stdout) == 31536000
+    done = settings_of(
+        {**PRODUCTION, "DJANGO_BEHIND_TLS_PROXY": "1", "DJANGO_HSTS_SECONDS": "600"},
+        "s.SECURE_HSTS_SECONDS",
+    )
+    assert int(done.stdout) == 600
+
+
+def test_a_wildcard_host_is_refused_in_production() -> None:
+    done = settings_of({**PRODUCTION, "DJANGO_ALLOWED_HOSTS": "*"}, "s.ALLOWED_HOSTS")
+    assert done.returncode != 0
+    assert "DJANGO_ALLOWED_HOSTS contains '*'" in done.stderr
+
+
+def test_agent_origins_are_the_public_url_and_trusted_origins_with_explicit_ports() -> None:
+    done = settings_of(
+        {**PRODUCTION, "CSRF_TRUSTED_ORIGINS": "https://admin.example.com:8443"},
+        "sorted(s.CHAT_AGENT_ORIGINS)",
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == str(
+        ["https://admin.example.com:8443", "https://chat.example.com:443"]
+    )
