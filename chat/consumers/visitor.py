@@ -155,6 +155,8 @@ class VisitorConsumer(ChatSocket):
         if session.conversation is not None:
             await self.attached_to(session)
         else:
+            # Not attached yet, but the widget shows whether anyone is there.
+            await self.join(groups.site_visitors_group(self.site.pk))
             await self.send_session(session, status=None)
 
     async def on_message(self, content: dict[str, Any]) -> None:
@@ -317,7 +319,7 @@ class VisitorConsumer(ChatSocket):
     # --- group handlers -------------------------------------------------------------
 
     async def visitor_frame(self, event: VisitorFrameEvent) -> None:
-        if event.get("skip") == self.channel_name or not self.attached:
+        if event.get("skip") == self.channel_name:
             return
         message_id = event.get("message_id")
         if message_id is None:
