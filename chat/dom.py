@@ -40,3 +40,7 @@ def typing_id(conversation_id: int) -> str:
 
 def seen_id(conversation_id: int) -> str:
     return f"seen-c{conversation_id}"
+
+
+def team_list_id(site_id: int) -> str:
+    return f"team-s{site_id}"

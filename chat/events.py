@@ -14,7 +14,7 @@ from django.template.loader import render_to_string
 
 from chat import broadcast, groups
 from chat.models import Agent, Conversation, Message
-from chat.selectors import agent_unread_count, waiting_counts
+from chat.selectors import agent_unread_count, site_teams, waiting_counts
 
 INBOX = "dashboard/inbox.html"
 CONVERSATION = "dashboard/conversation.html"
@@ -250,6 +250,10 @@ def availability_changed(
                 broadcast.visitor_frame({"type": "agents", "online": online_by_site[site_id]}),
             )
         )
+    # The other agents' team lists and transfer menus: one render per site.
+    for team in site_teams(site_ids=site_ids):
+        html = render_to_string(f"{INBOX}#team_site", {"team": team, "oob": "true"})
+        sends.append((groups.site_pool_group(team.site_id), broadcast.agent_html(html)))
     broadcast.send_on_commit(sends)
 
 

@@ -22,6 +22,7 @@ def inbox_context(*, agent: Agent) -> dict[str, Any]:
         "pool_counts": selectors.waiting_counts(site_ids=site_ids),
         "pool_window": selectors.POOL_WINDOW,
         "mine": list(selectors.agent_open_conversations(agent=agent)),
+        "teams": selectors.site_teams(site_ids=site_ids),
     }
 
 
@@ -43,8 +44,9 @@ def conversation_context(*, agent: Agent, conversation: Conversation) -> dict[st
 
 def render_inbox_panels(*, agent: Agent) -> str:
     context = {**inbox_context(agent=agent), "oob": "true"}
-    return render_to_string(f"{INBOX}#pool_panel", context) + render_to_string(
-        f"{INBOX}#mine_panel", context
+    return "".join(
+        render_to_string(f"{INBOX}#{name}", context)
+        for name in ("pool_panel", "mine_panel", "team_panel")
     )
 
 

@@ -137,3 +137,17 @@ def test_a_visitors_presence_follows_their_leases(site: Site, sent: Sent) -> Non
     assert not visitor.is_online
     panels = [e for g, e in sent if g == groups.conversation_agents_group(conversation.pk)]
     assert len(panels) == 1 and "Offline" in panels[0]["html"]
+
+
+def test_other_agents_see_it_in_their_team_list_rendered_once_per_site(
+    make_agent: Callable[..., Agent], site: Site, sent: Sent
+) -> None:
+    make_agent("bob")  # already available, watching the inbox
+    alice = make_agent("alice", online=False)
+    prefer_online(alice)
+    sent.clear()
+    services.presence_lease_open(channel_name="inbox!alice", agent_id=alice.pk)
+    teams = [e["html"] for g, e in sent if g == groups.site_pool_group(site.pk)]
+    assert len(teams) == 1
+    assert f'<li data-agent="{alice.pk}" data-available="1">' in teams[0]
+    assert 'id="team-s' in teams[0] and 'hx-swap-oob="true"' in teams[0]

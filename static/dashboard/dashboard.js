@@ -197,6 +197,35 @@
     });
   });
 
+  // Transfer menus follow the team lists (data-team-site), which the server redraws when
+  // someone's presence changes: only available agents, never the assignee.
+  function refreshTransferMenus() {
+    document.querySelectorAll("select[data-transfer-site]").forEach(function (select) {
+      var team = document.querySelector('[data-team-site="' + select.getAttribute("data-transfer-site") + '"]');
+      if (!team) return;
+      var chosen = select.value;
+      var assignee = select.getAttribute("data-assignee");
+      select.textContent = "";
+      team.querySelectorAll('li[data-available="1"]').forEach(function (li) {
+        if (li.getAttribute("data-agent") === assignee) return;
+        var option = document.createElement("option");
+        option.value = li.getAttribute("data-agent");
+        option.textContent = li.querySelector(".name").textContent;
+        select.appendChild(option);
+      });
+      if (chosen) select.value = chosen;
+      select.disabled = !select.options.length;
+      var button = select.form && select.form.querySelector("button");
+      if (button) button.disabled = select.disabled;
+    });
+  }
+  document.addEventListener("htmx:oobAfterSwap", function (e) {
+    var target = e.detail && e.detail.target;
+    if (target && target.hasAttribute && (target.hasAttribute("data-team-site") || target.classList.contains("conv-header"))) {
+      refreshTransferMenus();
+    }
+  });
+
   // The server hands back a fresh composer after each stored reply: keep the caret there.
   document.addEventListener("htmx:oobAfterSwap", function (e) {
     var target = e.detail && e.detail.target;
