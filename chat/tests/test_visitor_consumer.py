@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -537,3 +538,50 @@ async def test_an_expired_token_is_refused_and_each_attach_rotates_it(
     error = await receive_until(late, lambda f: f["type"] == "error")
     assert error["code"] == "invalid_token"
     assert await late.receive_output(timeout=1) == {"type": "websocket.close", "code": 4403}
+
+
+async def test_a_reconnect_storm_resyncs_every_socket_and_loses_none(
+    site: Site, settings: Any
+) -> None:
+    """Every visitor of a process comes back at once (the server restarted): each gets
+    exactly what it missed, whatever order the attaches are served in."""
+    from chat import services
+
+    settings.CHAT_NEW_CONVERSATIONS_PER_IP_HOUR = 1000
+    settings.CHAT_SITE_NEW_CONVERSATIONS_PER_MINUTE = 1000
+    n = 40
+    sessions = []
+    for i in range(n):
+        ws = await start(f"storm-{i:05d}")
+        await ws.send_json_to(chat(f"hello {i}"))
+        session = await receive_until(ws, lambda f: f["type"] == "session")
+        first = await receive_until(ws, lambda f: f["type"] == "chat.message")
+        sessions.append((session["token"], first["id"]))
+        await ws.disconnect()
+    missed = {}
+    for i in range(n):
+        conversation = await Conversation.objects.aget(public_id=f"storm-{i:05d}")
+        result = await sync_to_async(services.message_post)(
+            conversation_id=conversation.pk, sender="visitor", body=f"while away {i}"
+        )
+        missed[i] = result.message.pk
+
+    async def come_back(i: int) -> list[int]:
+        token, last_seen = sessions[i]
+        ws = await start(f"storm-{i:05d}")
+        await ws.send_json_to(
+            {"type": "hello", "content": {"token": token, "last_seen_id": last_seen}}
+        )
+        got = [(await receive_until(ws, lambda f: f["type"] == "chat.message"))["id"]]
+        later = await sync_to_async(services.message_post)(
+            conversation_id=(await Conversation.objects.aget(public_id=f"storm-{i:05d}")).pk,
+            sender="visitor",
+            body=f"back {i}",
+        )
+        got.append((await receive_until(ws, lambda f: f["type"] == "chat.message"))["id"])
+        await ws.disconnect()
+        assert got[1] == later.message.pk  # the next message after the missed one, no repeat
+        return got
+
+    results = await asyncio.gather(*(come_back(i) for i in range(n)))
+    assert [got[0] for got in results] == [missed[i] for i in range(n)]
