@@ -72,6 +72,8 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "template_partials",
     "axes",
+    "django_tasks",
+    "django_tasks_db",
     "chat",
     "dashboard",
 ]
@@ -147,6 +149,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Background jobs: Django's tasks interface (the django-tasks backport), stored in the
+# database by default so a task is enqueued in the same transaction as the change that
+# caused it. Run the worker beside the servers: `python manage.py db_worker`.
+TASKS: dict[str, Any] = {
+    "default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}
+}
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
@@ -224,6 +233,9 @@ EMAIL_BACKEND = os.environ.get(
     "DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
 )
 DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "support@localhost")
+# An email that fails (SMTP down) is tried again this many times in all, backing off.
+CHAT_EMAIL_ATTEMPTS = int(os.environ.get("CHAT_EMAIL_ATTEMPTS", "6"))
+EMAIL_TIMEOUT = int(os.environ.get("DJANGO_EMAIL_TIMEOUT", "20"))
 
 SECURE_COOKIES = env_bool("DJANGO_SECURE_COOKIES", not DEBUG)
 SESSION_COOKIE_SECURE = SECURE_COOKIES

@@ -33,6 +33,7 @@ from chat.services.conversations import (
     reopen_for_visitor,
 )
 from chat.services.visitors import visitor_create
+from chat.tasks import email_reply_to_away_visitor
 
 
 @dataclass(frozen=True)
@@ -172,17 +173,10 @@ def message_post(
 
 
 def _email_if_visitor_away(conversation: Conversation, message: Message) -> None:
-    """A visitor with no open socket would never see the reply: mail it, after commit."""
+    """A visitor with no open widget would never see the reply: mail it, from the worker.
+
+    Enqueued in this transaction: the job exists exactly when the reply does."""
     visitor = conversation.visitor
     if not visitor.email or selectors.visitor_present(visitor_id=visitor.pk):
         return
-    from django.core.mail import send_mail
-
-    agent_name = message.agent.name if message.agent else "Support"
-    subject = f"{agent_name} replied to your conversation with {conversation.site.name}"
-    body = f"{message.body}\n\n-- {agent_name}, {conversation.site.name}"
-
-    def deliver() -> None:
-        send_mail(subject, body, None, [visitor.email])
-
-    transaction.on_commit(deliver, robust=True)
+    email_reply_to_away_visitor.enqueue(message_id=message.pk)

@@ -322,37 +322,31 @@ def test_new_conversations_per_ip_are_limited(site: Site, settings: Any) -> None
     )
 
 
-def test_reply_to_an_away_visitor_with_email_is_mailed(
-    conversation: Conversation,
-    agent: Agent,
-    mailoutbox: Any,
-    django_capture_on_commit_callbacks: Any,
+def test_reply_to_an_away_visitor_enqueues_a_mail_job_in_the_same_transaction(
+    conversation: Conversation, agent: Agent, mailoutbox: Any
 ) -> None:
+    from django_tasks_db.models import DBTaskResult
+
     visitor = conversation.visitor
     visitor.email = "ann@example.com"
     visitor.save()
-    with django_capture_on_commit_callbacks(execute=True):
-        services.message_post(
-            conversation_id=conversation.pk,
-            sender="agent",
-            body="Your parcel ships today",
-            agent=agent,
-        )
-    assert len(mailoutbox) == 1
-    assert (
-        mailoutbox[0].to == ["ann@example.com"] and "Your parcel ships today" in mailoutbox[0].body
-    )
+    reply = services.message_post(
+        conversation_id=conversation.pk, sender="agent", body="Your parcel ships today", agent=agent
+    ).message
+    assert mailoutbox == []  # no SMTP on the socket's path
+    job = DBTaskResult.objects.get()
+    assert job.task_path == "chat.tasks.email_reply_to_away_visitor"
+    assert job.args_kwargs == {"args": [], "kwargs": {"message_id": reply.pk}}
 
     Presence.objects.create(
         channel_name="test.widget!1",
         visitor=visitor,
         expires_at=timezone.now() + timedelta(minutes=1),
     )
-    with django_capture_on_commit_callbacks(execute=True):
-        services.message_post(
-            conversation_id=conversation.pk, sender="agent", body="Still there?", agent=agent
-        )
-    assert len(mailoutbox) == 1  # connected visitors see it live instead
+    services.message_post(
+        conversation_id=conversation.pk, sender="agent", body="Still there?", agent=agent
+    )
+    assert DBTaskResult.objects.count() == 1  # connected visitors see it live instead
 
 
 def test_claiming_ones_own_conversation_again_changes_nothing(
