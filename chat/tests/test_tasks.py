@@ -13,7 +13,7 @@ from django_tasks_db.models import DBTaskResult
 from chat import services, tasks
 from chat.models import Agent, Conversation, Presence, Site, Visitor
 
-pytestmark = pytest.mark.django_db
+pytestmark = pytest.mark.django_db(transaction=True)  # the worker closes connections
 
 
 def run_worker() -> None:
