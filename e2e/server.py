@@ -101,3 +101,47 @@ class DaphneServer:
     def restart(self) -> None:
         self.stop()
         self.start()
+
+
+class WorkerProcess:
+    """The background worker (`manage.py db_worker`) in a subprocess, on the test database."""
+
+    def __init__(self, *, extra_env: dict[str, str] | None = None) -> None:
+        self.extra_env = extra_env or {}
+        self.process: subprocess.Popen[bytes] | None = None
+        self.log_path = ROOT / "var" / f"worker-{os.getpid()}-{free_port()}.log"
+
+    def start(self) -> WorkerProcess:
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "config.test_settings",
+            "DATABASE_URL": test_database_url(),
+            **self.extra_env,
+        }
+        self.log_path.parent.mkdir(exist_ok=True)
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "manage.py",
+                "db_worker",
+                "--interval",
+                "0.2",
+                "--no-reload",
+                "--no-startup-delay",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=self.log_path.open("ab"),
+            stderr=subprocess.STDOUT,
+        )
+        return self
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(5)
+        self.process = None
