@@ -27,6 +27,8 @@ class Team:
     site_id: int
     site_name: str
     members: list[Agent]
+
+
 TRANSCRIPT_WINDOW = 300
 
 

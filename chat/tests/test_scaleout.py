@@ -136,9 +136,7 @@ def receive_html_until(ws: ClientConnection, needle: str, timeout: float = 10) -
 @pytest.fixture
 def agent_cookie(two_servers: tuple[DaphneServer, DaphneServer]) -> str:
     site_upsert(name="Shop", key="shop", origins=[])
-    agent = agent_upsert(
-        username="alice", password="pw", site_keys=["shop"], display_name="Alice"
-    )
+    agent = agent_upsert(username="alice", password="pw", site_keys=["shop"], display_name="Alice")
     Agent.objects.update(availability="online")
     give_presence(agent)
     client = Client()

@@ -49,14 +49,14 @@ def test_agents_online_is_the_truth_of_their_dashboards_not_their_last_choice(
     from chat.models import Presence
 
     def online() -> bool:
-        response = client.get("/widget/shop/config.json", headers={"Origin": "https://shop.example"})
+        response = client.get(
+            "/widget/shop/config.json", headers={"Origin": "https://shop.example"}
+        )
         return bool(response.json()["agents_online"])
 
     alice = make_agent("alice")  # online, with a dashboard open
     assert online()
     # Every browser closed (or the process killed) twelve minutes ago: the lease ran out.
-    Presence.objects.filter(agent=alice).update(
-        expires_at=timezone.now() - timedelta(minutes=12)
-    )
+    Presence.objects.filter(agent=alice).update(expires_at=timezone.now() - timedelta(minutes=12))
     assert Agent.objects.get(pk=alice.pk).availability == "online"  # still their choice
     assert not online()
