@@ -11,6 +11,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.db.models import Q
 
+from chat.validators import validate_origin_list
+
 ConversationStatusValue = Literal["waiting", "open", "resolved"]
 SenderValue = Literal["visitor", "agent", "system", "note"]
 
@@ -37,6 +39,7 @@ class Site(models.Model):
     )
     allowed_origins = models.TextField(
         blank=True,
+        validators=[validate_origin_list],
         help_text="Origins allowed to embed the widget, one per line "
         "(e.g. https://shop.example.com). Empty: browsers are refused.",
     )

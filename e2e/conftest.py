@@ -25,10 +25,15 @@ CHROMIUM_FLAGS = [
 ]
 
 
+@pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark browser tests, and run them last, after pytest-django's own ordering:
+    Playwright's sync API keeps an event loop running in this thread, and an async test
+    after it could not start its own."""
     for item in items:
         if "/e2e/" in str(item.fspath):
             item.add_marker(pytest.mark.e2e)
+    items.sort(key=lambda item: "/e2e/" in str(item.fspath))
 
 
 @pytest.fixture(scope="session")

@@ -3,7 +3,8 @@
 ``python scripts/dev_server.py --check --host H --port P`` only checks that the port is
 free (standard library only, so any ``python3`` can run it before anything is installed).
 Without ``--check`` it starts ``python -m config.serve`` (daphne with the project's flags)
-and prints the address once the port accepts connections, not before.
+and the background worker (``manage.py db_worker``), and prints the address once the port
+accepts connections, not before.
 """
 
 from __future__ import annotations
@@ -57,22 +58,42 @@ def wait_until_listening(host: str, port: int, server: subprocess.Popen[bytes]) 
 
 
 def serve(host: str, port: int) -> int:
+    """daphne and the background worker (``manage.py db_worker``) side by side; Ctrl+C
+    (or SIGTERM) stops both. If either exits on its own, the other is stopped too."""
     server = subprocess.Popen(
         [sys.executable, "-m", "config.serve", "-b", host, "-p", str(port)], cwd=ROOT
     )
+    worker = subprocess.Popen(
+        [sys.executable, "manage.py", "db_worker", "--no-reload", "-v", "1"], cwd=ROOT
+    )
+    children = (server, worker)
 
     def stop(signum: int, frame: FrameType | None) -> None:
-        server.send_signal(signum)
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signum)
 
     signal.signal(signal.SIGTERM, stop)
     try:
         if wait_until_listening(host, port, server):
             url_host = f"[{host}]" if ":" in host and not host.startswith("[") else host
-            print(f"Serving on http://{url_host}:{port}/ (Ctrl+C stops)", flush=True)
-        return server.wait()
+            print(
+                f"Serving on http://{url_host}:{port}/ with a background worker (Ctrl+C stops)",
+                flush=True,
+            )
+        while all(child.poll() is None for child in children):
+            time.sleep(0.2)
     except KeyboardInterrupt:
-        # Ctrl+C reached daphne too (same process group): let it finish shutting down.
-        return server.wait()
+        pass  # Ctrl+C reached both children too (same process group)
+    stop(signal.SIGTERM, None)
+    codes = []
+    for child in children:
+        try:
+            codes.append(child.wait(15))
+        except subprocess.TimeoutExpired:
+            child.kill()
+            codes.append(child.wait(5))
+    return max((abs(code) for code in codes), default=0) if server.returncode else 0
 
 
 def main(argv: list[str]) -> int:

@@ -13,6 +13,7 @@ import logging
 import time
 from typing import Any, ClassVar
 
+from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
@@ -97,6 +98,16 @@ class ChatSocket(AsyncWebsocketConsumer):  # type: ignore[misc]
             # loop retries it within a second.
             with contextlib.suppress(Exception):
                 await self.keeper.flush()
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        """channels' dispatch, without its ``aclose_old_connections()`` before every
+        handler: that is a hop to the database thread for each frame and each broadcast
+        a socket receives, and every database call here already goes through ``db()``
+        (``database_sync_to_async``), which closes stale connections itself."""
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
 
     def teardown(self) -> None:
         """Synchronous cleanup of a subclass's own state (cancel its timers)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -14,6 +15,7 @@ from chat.models import (
 from chat.services.checks import ChatError
 from chat.services.conversations import locked_conversation
 from chat.services.presence import agent_presence_refresh
+from chat.validators import normalise_origin
 
 
 def agent_mark_read(*, conversation_id: int, agent: Agent) -> None:
@@ -67,7 +69,12 @@ def session_sockets_close(*, session_key: str) -> None:
 
 
 def site_upsert(*, name: str, key: str, origins: list[str]) -> Site:
-    """Create or update the site with this widget key. Idempotent."""
+    """Create or update the site with this widget key. Idempotent. Origins are stored as
+    browsers send them; one that is not an origin raises ChatError("invalid_origin")."""
+    try:
+        origins = [normalise_origin(origin) for origin in origins if origin.strip()]
+    except ValidationError as exc:
+        raise ChatError("invalid_origin", exc.messages[0]) from exc
     site, _ = Site.objects.update_or_create(
         widget_key=key,
         defaults={"name": name, "allowed_origins": "\n".join(origins), "is_active": True},

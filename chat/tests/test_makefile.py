@@ -308,7 +308,19 @@ def test_make_run_serves_what_it_says_and_names_a_free_port_when_busy(
         inbox = read_until(lines, r"Agent inbox: ", 120, log).split()[2]
         shop = read_until(lines, r"Demo shop with the widget: ", 10, log).split()[5]
         admin = read_until(lines, r"Admin: ", 10, log).split()[1]
-        read_until(lines, rf"^Serving on http://127\.0\.0\.1:{port}/ \(Ctrl\+C stops\)$", 60, log)
+        read_until(
+            lines,
+            rf"^Serving on http://127\.0\.0\.1:{port}/ with a background worker \(Ctrl\+C stops\)$",
+            60,
+            log,
+        )
+        # The worker runs beside daphne, in the same session (Ctrl+C reaches both).
+        workers = subprocess.run(
+            ["pgrep", "-s", str(server.pid), "-f", "manage.py db_worker"],
+            capture_output=True,
+            text=True,
+        )
+        assert workers.stdout.strip(), "make run started no db_worker"
         # Said once true: the port already accepts connections.
         socket.create_connection(("127.0.0.1", port), timeout=2).close()
         assert (inbox, shop, admin) == (
@@ -338,6 +350,8 @@ def test_make_run_serves_what_it_says_and_names_a_free_port_when_busy(
             server.wait()
     with pytest.raises(OSError):
         socket.create_connection(("127.0.0.1", port), timeout=2).close()
+    left = subprocess.run(["pgrep", "-s", str(server.pid)], capture_output=True, text=True)
+    assert left.stdout.strip() == "", "Ctrl+C left processes of make run behind"
 
 
 # --- the install path on machines without uv ---------------------------------------------

@@ -93,3 +93,32 @@ def test_visitor_label_is_readable(site: Site) -> None:
     assert anonymous.label.startswith("Visitor ")
     assert Visitor(site=site, email="a@b.example").label == "a@b.example"
     assert Visitor(site=site, name="Ann", email="a@b.example").label == "Ann"
+
+
+def test_origins_saved_before_validation_are_normalised_by_the_migration(site: Site) -> None:
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("chat.migrations.0003_validated_origins")
+    Site.objects.filter(pk=site.pk).update(
+        allowed_origins="HTTPS://Shop.Example:443/\nhttps://shop.example\nlocalhost:8791/shop\n"
+    )
+    migration.normalise_saved_origins(apps, None)
+    site.refresh_from_db()
+    assert site.allowed_origins == "https://shop.example\nlocalhost:8791/shop"
+
+
+def test_a_site_refuses_what_is_not_an_origin(db: None) -> None:
+    from django.core.exceptions import ValidationError
+
+    from chat.services import ChatError, site_upsert
+
+    with pytest.raises(ValidationError) as caught:
+        Site(name="Shop", widget_key="shopx", allowed_origins="localhost:8791/shop").full_clean()
+    assert "must start with http:// or https://" in str(caught.value)
+    with pytest.raises(ChatError) as refused:
+        site_upsert(name="Shop", key="shopx", origins=["https://shop.example/path"])
+    assert refused.value.code == "invalid_origin"
+    site = site_upsert(name="Shop", key="shopx", origins=["HTTPS://Shop.example:443"])
+    assert site.origin_list == ["https://shop.example"]
