@@ -21,6 +21,7 @@ from playwright.sync_api import Browser, BrowserContext, Locator, Page, WebSocke
 from chat.models import Agent, Conversation, Message, Site, Visitor
 from chat.services import agent_upsert, site_upsert
 from chat.tokens import identity_hash
+from conftest import give_presence
 from e2e.server import DaphneServer
 from e2e.test_dashboard import sign_in
 
@@ -48,8 +49,11 @@ def demo(server: DaphneServer) -> Site:
 
 @pytest.fixture
 def agents_online(demo: Site) -> None:
-    # Setup only: the test process's channel layer has no listeners, so no broadcast.
+    """Every agent available, as if each had the dashboard open (a live presence lease).
+    Setup only: the test process's channel layer has no listeners, so no broadcast."""
     Agent.objects.update(availability="online")
+    for agent in Agent.objects.all():
+        give_presence(agent)
 
 
 class Browsers:
