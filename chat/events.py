@@ -14,7 +14,7 @@ from django.template.loader import render_to_string
 
 from chat import broadcast, groups
 from chat.models import Agent, Conversation, Message
-from chat.selectors import agent_unread_count, site_teams, waiting_counts
+from chat.selectors import site_teams, waiting_counts
 
 INBOX = "dashboard/inbox.html"
 CONVERSATION = "dashboard/conversation.html"
@@ -117,7 +117,7 @@ def _mine_frames(
         html = render_to_string(f"{INBOX}#mine_row_delete", {"conversation": conversation})
         sends.append((groups.agent_group(previous), broadcast.agent_html(html)))
     if current is not None:
-        conversation.unread = agent_unread_count(conversation=conversation)  # type: ignore[attr-defined]
+        conversation.unread = conversation.agent_unread  # type: ignore[attr-defined]
         mode = "true" if previous == current else "afterbegin"
         html = render_to_string(
             f"{INBOX}#mine_row_oob", {"conversation": conversation, "mode": mode}

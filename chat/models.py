@@ -179,6 +179,9 @@ class Conversation(models.Model):
     last_public_message_id = models.BigIntegerField(default=0)
     visitor_last_read_id = models.BigIntegerField(default=0)
     agent_last_read_id = models.BigIntegerField(default=0)
+    # Visitor messages after agent_last_read_id, kept with each write under the row lock:
+    # the badge in "My conversations" costs no count query per message.
+    agent_unread = models.PositiveIntegerField(default=0)
     rating = models.PositiveSmallIntegerField(
         null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(5)]
     )

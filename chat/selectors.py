@@ -9,8 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from chat.models import Agent, CannedResponse, Conversation, Message, Presence, Site, Visitor
@@ -80,27 +79,9 @@ def waiting_counts(*, site_ids: Iterable[int]) -> dict[int, int]:
 
 
 def with_agent_unread(qs: QuerySet[Conversation]) -> QuerySet[Conversation]:
-    """Annotate ``unread``: visitor messages after the agents' read marker."""
-    unread = (
-        Message.objects.filter(
-            conversation=OuterRef("pk"),
-            sender=Message.Sender.VISITOR,
-            id__gt=OuterRef("agent_last_read_id"),
-        )
-        .order_by()
-        .values("conversation")
-        .annotate(n=Count("id"))
-        .values("n")
-    )
-    return qs.annotate(unread=Coalesce(Subquery(unread), 0))
-
-
-def agent_unread_count(*, conversation: Conversation) -> int:
-    return Message.objects.filter(
-        conversation=conversation,
-        sender=Message.Sender.VISITOR,
-        id__gt=conversation.agent_last_read_id,
-    ).count()
+    """Annotate ``unread``: visitor messages after the agents' read marker (a column kept
+    by the services, not a count)."""
+    return qs.annotate(unread=F("agent_unread"))
 
 
 def agent_open_conversations(*, agent: Agent) -> QuerySet[Conversation]:

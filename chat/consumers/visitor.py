@@ -254,6 +254,7 @@ class VisitorConsumer(ChatSocket):
                 ip=self.ip or "unknown",
                 first_message=first_message,
                 client_id=client_id,
+                channel_name=self.channel_name,
             )
         except ChatError as exc:
             if exc.code == "conversation_taken":
@@ -261,7 +262,7 @@ class VisitorConsumer(ChatSocket):
                 return
             raise
         session = await db(services.visitor_attach)(
-            channel_name=self.channel_name, conversation=conversation
+            channel_name=self.channel_name, conversation=conversation, lease_taken=True
         )
         await self.attached_to(session)
 

@@ -29,7 +29,8 @@ def agent_mark_read(*, conversation_id: int, agent: Agent) -> None:
         if latest <= conversation.agent_last_read_id:
             return
         conversation.agent_last_read_id = latest
-        conversation.save(update_fields=["agent_last_read_id"])
+        conversation.agent_unread = 0
+        conversation.save(update_fields=["agent_last_read_id", "agent_unread"])
         events.agent_read(conversation=conversation)
         if conversation.assignee_id == agent.pk and conversation.status == Conversation.Status.OPEN:
             # The unread badge in the agent's own list goes back to zero.

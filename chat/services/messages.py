@@ -32,6 +32,7 @@ from chat.services.conversations import (
     locked_conversation,
     reopen_for_visitor,
 )
+from chat.services.presence import presence_lease_open, presence_lease_take
 from chat.services.visitors import visitor_create
 from chat.tasks import email_reply_to_away_visitor
 
@@ -52,9 +53,13 @@ def conversation_start(
     ip: str,
     first_message: object,
     client_id: object = "",
+    channel_name: str | None = None,
 ) -> Conversation:
     """Create a waiting conversation, its anonymous visitor if there is none yet, and its
     first message, all or nothing; the pool hears of it once, with the message.
+
+    ``channel_name``: the visitor's socket, whose presence lease is taken in the same
+    transaction, so the one announcement already shows the visitor online.
 
     Raises ChatError("conversation_taken") if the id already belongs to someone else.
     """
@@ -71,6 +76,8 @@ def conversation_start(
                 body=text,
                 client_id=cid,
             )
+            if channel_name is not None:
+                presence_lease_open(channel_name=channel_name, visitor_id=visitor.pk)
             return existing
         raise ChatError("conversation_taken", "This conversation belongs to someone else.")
     check_new_conversation_allowed(ip=ip, site_id=site.pk)
@@ -81,12 +88,17 @@ def conversation_start(
                 visitor = visitor_create(site=site, context=context)
             check_visitor_message_allowed(visitor_id=visitor.pk)
             conversation = Conversation.objects.create(
-                public_id=public_id, site=site, visitor=visitor, waiting_since=now
+                public_id=public_id, site=site, visitor=visitor, waiting_since=now, agent_unread=1
             )
             message = create_message(
                 conversation, sender=Message.Sender.VISITOR, body=text, client_id=cid
             )
             conversation.save(update_fields=CURSOR_FIELDS)
+            if channel_name is not None:
+                presence_lease_take(channel_name=channel_name, visitor_id=visitor.pk)
+                if not visitor.is_present:
+                    Visitor.objects.filter(pk=visitor.pk).update(is_present=True)
+                    visitor.is_present = True
             events.conversation_changed(conversation, before=None, message=message)
     except IntegrityError as exc:
         # Another process created it between our read and our insert: if that was this
@@ -99,6 +111,8 @@ def conversation_start(
                 body=text,
                 client_id=cid,
             )
+            if channel_name is not None:
+                presence_lease_open(channel_name=channel_name, visitor_id=visitor.pk)
             return Conversation.objects.select_related("visitor", "site").get(pk=existing.pk)
         raise ChatError("conversation_taken", "This conversation belongs to someone else.") from exc
     return conversation
@@ -163,7 +177,11 @@ def message_post(
         if sender == Message.Sender.AGENT:
             # Replying means the agents have read everything before it.
             conversation.agent_last_read_id = message.pk
-            fields.append("agent_last_read_id")
+            conversation.agent_unread = 0
+            fields += ["agent_last_read_id", "agent_unread"]
+        elif sender == Message.Sender.VISITOR:
+            conversation.agent_unread += 1
+            fields.append("agent_unread")
         conversation.save(update_fields=fields)
         events.conversation_changed(conversation, before=before, message=message)
         if sender == Message.Sender.AGENT:

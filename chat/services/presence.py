@@ -38,6 +38,20 @@ def presence_lease_open(
 ) -> None:
     """Take (or renew) the lease of one socket, then announce its holder if that made
     them present. One upsert; the announcement only on a change."""
+    presence_lease_take(channel_name=channel_name, agent_id=agent_id, visitor_id=visitor_id)
+    if agent_id is not None:
+        agent_presence_refresh(agent_id=agent_id)
+    elif (
+        visitor_id is not None
+        and not Visitor.objects.filter(pk=visitor_id, is_present=True).exists()
+    ):
+        visitor_presence_refresh(visitor_id=visitor_id)
+
+
+def presence_lease_take(
+    *, channel_name: str, agent_id: int | None = None, visitor_id: uuid.UUID | None = None
+) -> None:
+    """The upsert alone, for a caller that announces the change itself."""
     Presence.objects.bulk_create(
         [
             Presence(
@@ -51,13 +65,6 @@ def presence_lease_open(
         unique_fields=["channel_name"],
         update_fields=["expires_at", "agent", "visitor"],
     )
-    if agent_id is not None:
-        agent_presence_refresh(agent_id=agent_id)
-    elif (
-        visitor_id is not None
-        and not Visitor.objects.filter(pk=visitor_id, is_present=True).exists()
-    ):
-        visitor_presence_refresh(visitor_id=visitor_id)
 
 
 def presence_leases_renew(*, channel_names: Iterable[str]) -> None:

@@ -87,9 +87,13 @@ def visitor_session_open(
     )
 
 
-def visitor_attach(*, channel_name: str, conversation: Conversation) -> VisitorSession:
-    """Take the socket's presence lease for the conversation's visitor; its state."""
-    presence_lease_open(channel_name=channel_name, visitor_id=conversation.visitor_id)
+def visitor_attach(
+    *, channel_name: str, conversation: Conversation, lease_taken: bool = False
+) -> VisitorSession:
+    """Take the socket's presence lease for the conversation's visitor (unless
+    ``conversation_start`` took it already); the state the socket sends."""
+    if not lease_taken:
+        presence_lease_open(channel_name=channel_name, visitor_id=conversation.visitor_id)
     return VisitorSession(
         visitor=conversation.visitor,
         conversation=conversation,

@@ -110,15 +110,49 @@ def test_visitor_message_costs_a_fixed_number_of_queries(
     for n in range(5):
         make_agent(f"agent{n}")  # watchers do not cost queries: groups fan out, not the ORM
     services.conversation_claim(conversation_id=conversation.pk, agent=Agent.objects.first())  # type: ignore[arg-type]
-    # lock+load, client-id lookup, insert, update, the assignee's unread count (+ savepoint pair)
-    with django_assert_num_queries(7), django_capture_on_commit_callbacks(execute=True):
+    # lock+load, client-id lookup, insert, update (+ savepoint pair); the unread badge is a
+    # column, not a count
+    with django_assert_num_queries(6), django_capture_on_commit_callbacks(execute=True):
         services.message_post(
             conversation_id=conversation.pk, sender="visitor", body="one", client_id="q1"
         )
-    with django_assert_num_queries(7), django_capture_on_commit_callbacks(execute=True):
+    with django_assert_num_queries(6), django_capture_on_commit_callbacks(execute=True):
         services.message_post(
             conversation_id=conversation.pk, sender="visitor", body="two", client_id="q2"
         )
+
+
+def test_agent_reply_and_claim_cost_a_fixed_number_of_queries(
+    conversation: Conversation,
+    make_agent: Callable[..., Agent],
+    django_assert_num_queries: Any,
+    django_capture_on_commit_callbacks: Any,
+    sent: Sent,
+) -> None:
+    alice = make_agent("alice")
+    for n in range(5):
+        make_agent(f"agent{n}")
+    with django_assert_num_queries(QUERIES_CLAIM), django_capture_on_commit_callbacks(execute=True):
+        services.conversation_claim(conversation_id=conversation.pk, agent=alice)
+    for n in range(2):
+        with (
+            django_assert_num_queries(QUERIES_REPLY),
+            django_capture_on_commit_callbacks(execute=True),
+        ):
+            services.message_post(
+                conversation_id=conversation.pk,
+                sender="agent",
+                body=f"reply {n}",
+                client_id=f"r{n}",
+                agent=alice,
+            )
+
+
+# Regression guards, counted on this code. Claim: lock, site check, the system line, save,
+# transfer targets for the header, pool count (+ savepoints). Reply: lock, client-id
+# lookup, site check, insert, save, the visitor's presence (mail?) (+ savepoints).
+QUERIES_CLAIM = 8
+QUERIES_REPLY = 7
 
 
 def test_claim_moves_conversation_from_pool_to_agent(
@@ -559,3 +593,42 @@ def test_every_message_carries_the_id_before_it(conversation: Conversation, agen
     conversation.refresh_from_db()
     assert conversation.last_message_id == reply.pk == conversation.last_public_message_id
     assert opening.pk < joined.pk < note.pk < reply.pk
+
+
+def test_a_returning_visitors_attach_costs_a_fixed_number_of_queries(
+    conversation: Conversation,
+    django_assert_num_queries: Any,
+    django_capture_on_commit_callbacks: Any,
+    sent: Sent,
+) -> None:
+    from chat.tokens import visitor_token_issue
+
+    token = visitor_token_issue(site_id=conversation.site_id, visitor_id=conversation.visitor_id)
+    loaded = Conversation.objects.select_related("visitor", "site", "assignee__user").get(
+        pk=conversation.pk
+    )
+
+    def attach(channel: str) -> services.VisitorSession:
+        return services.visitor_session_open(
+            site=loaded.site,
+            conversation=loaded,
+            token=token,
+            context={},
+            ip="10.0.0.1",
+            channel_name=channel,
+        )
+
+    # Back after being away: visitor, lease, the flip that tells the agents (and what it
+    # draws: their live conversations, the pool row), agents online.
+    with (
+        django_assert_num_queries(ATTACH_RETURNING),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        assert attach("widget!1").conversation == loaded
+    # A second tab while present: visitor, lease, presence check, agents online.
+    with django_assert_num_queries(ATTACH_PRESENT):
+        attach("widget!2")
+
+
+ATTACH_RETURNING = 11
+ATTACH_PRESENT = 4
