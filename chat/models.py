@@ -13,6 +13,16 @@ from django.db.models import Q
 
 from chat.validators import validate_origin_list
 
+WIDGET_LANGUAGE_CHOICES = [
+    ("auto", "Follow the visitor's browser"),
+    ("en", "English"),
+    ("de", "Deutsch"),
+    ("fr", "Français"),
+    ("es", "Español"),
+    ("pt", "Português"),
+    ("ar", "العربية"),
+]
+
 ConversationStatusValue = Literal["waiting", "open", "resolved"]
 SenderValue = Literal["visitor", "agent", "system", "note"]
 
@@ -60,6 +70,28 @@ class Site(models.Model):
     )
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # How the widget looks and speaks (dashboard → site settings).
+    position = models.CharField(
+        max_length=5, choices=[("right", "Right"), ("left", "Left")], default="right"
+    )
+    launcher_label = models.CharField(
+        max_length=40, blank=True, help_text="Text beside the launcher's icon. Empty: icon only."
+    )
+    reply_time = models.CharField(
+        max_length=100, blank=True, help_text='Shown in the header, e.g. "Usually replies within an hour".'
+    )
+    language = models.CharField(
+        max_length=5,
+        choices=WIDGET_LANGUAGE_CHOICES,
+        default="auto",
+        help_text="The widget's language: the visitor's browser language, or always this one.",
+    )
+    show_team = models.BooleanField(
+        default=True, help_text="Show the team's initials in the widget header."
+    )
+    sound = models.BooleanField(
+        default=True, help_text="Play a sound on a new reply while the chat is closed."
+    )
 
     class Meta:
         ordering = ["name"]
@@ -297,3 +329,26 @@ class Presence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.agent or self.visitor} until {self.expires_at:%H:%M:%S}"
+
+
+class WidgetSighting(models.Model):
+    """The widget loaded its config from a page on this origin: the install page's status.
+
+    Written at most once a minute per (site, origin) by the config endpoint; refused
+    origins are kept too (a few per site), so an owner sees where the snippet was pasted.
+    """
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="sightings")
+    origin = models.CharField(max_length=200)
+    allowed = models.BooleanField()
+    first_seen = models.DateTimeField(auto_now_add=True)
+    last_seen = models.DateTimeField()
+    count = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["site", "origin"], name="sighting_unique_origin")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.site} on {self.origin}"

@@ -8,11 +8,14 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from chat import selectors
+from chat.sightings import sighting_record
+from chat.widget_config import site_team, widget_config_payload
 
 
 @require_GET
 def widget_config(request: HttpRequest, key: str) -> HttpResponse:
-    """The widget's look and whether anyone is online; readable only by the site's origins."""
+    """The widget's look, words and whether anyone is online; readable only by the site's
+    origins. ``?lang=`` is the browser's language, used when the site follows it."""
     site = selectors.site_by_widget_key(key=key)
     origin = request.headers.get("Origin")
     response: HttpResponse
@@ -27,15 +30,17 @@ def widget_config(request: HttpRequest, key: str) -> HttpResponse:
         )
     else:
         response = JsonResponse(
-            {
-                "name": site.name,
-                "greeting": site.greeting,
-                "accent_color": site.accent_color,
-                "offline_message": site.offline_message,
-                "agents_online": selectors.site_has_online_agent(site_id=site.pk),
-                "max_length": settings.CHAT_MESSAGE_MAX_LENGTH,
-            }
+            widget_config_payload(
+                site=site,
+                requested_language=request.GET.get("lang", "")[:35],
+                agents_online=selectors.site_has_online_agent(site_id=site.pk),
+                team=site_team(site=site) if site.show_team else [],
+            ),
+            # UTF-8 rather than \u escapes and no spaces: every byte here is paid on load.
+            json_dumps_params={"ensure_ascii": False, "separators": (",", ":")},
         )
+    if site is not None and origin is not None:
+        sighting_record(site=site, origin=origin, allowed=response.status_code == 200)
     if origin is not None:
         # Errors too: the widget can then say in the console why it stays hidden.
         response["Access-Control-Allow-Origin"] = origin

@@ -7,16 +7,11 @@
   var ID_RE = /^[A-Za-z0-9_-]{8,64}$/;
   var RESTART_CODES = { invalid_token: 1, forbidden: 1, auth_required: 1, conversation_taken: 1 };
   var IDENTIFY_CODES = { identity_rejected: 1, invalid_email: 1, invalid: 1 };
-  var TEXT = {
-    identity_rejected: "We could not verify your account.",
-    invalid_email: "That email address is not valid.",
-    rate_limited: "You are sending messages too fast. Please wait a moment.",
-    slow: "You're sending messages too fast. We'll reconnect in a minute.",
-    refused: "The chat is not available on this page."
-  };
+  var T = {}; // every visitor-facing string, from the config
+  function tr(k, v) { return (T[k] || "").replace("{}", v); }
   if (win.Parley && win.Parley.version) return; // the snippet was pasted twice
 
-  // --- where we come from: the server is wherever this script was loaded from ---------
+  // --- where we come from: the server is wherever this script was loaded from
   var script = doc.currentScript;
   var server, key;
   function ours(el) {
@@ -33,7 +28,7 @@
   if (!key) { console.warn("Parley: the script tag needs data-site=\"<widget key>\""); return; }
   var wsBase = server.replace(/^http/, "ws");
 
-  // --- state. S is what survives a reload, in localStorage under one key per site ------
+  // --- state. S is what survives a reload, in localStorage under one key per site
   var SKEY = "parley:" + key;
   var S = { c: null, t: null, s: 0, o: 0, keep: false };
   try {
@@ -44,7 +39,7 @@
   } catch (e) { /* storage blocked or corrupt: start without it */ }
 
   function save() {
-    if (!S.keep) return; // nothing is written until the visitor has written something
+    if (!S.keep) return; // nothing stored until the visitor writes
     try { localStorage.setItem(SKEY, JSON.stringify({ c: S.c, t: S.t, s: S.s, o: S.o })); } catch (e) { /* full or blocked */ }
   }
   function keep() { S.keep = true; save(); }
@@ -56,10 +51,12 @@
   var cfg = null, ui = null, isOpen = false, wantOpen = false;
   var ws = null, attached = false, attempts = 0, timer = 0, hold = false, refused = false, restarts = 0, lastErr = "";
   var maxId = 0, seenUpTo = 0, readSent = 0, unread = 0, lastTyping = 0, typingTimer = 0, readTimer = 0;
-  var nodes = {}, pending = {}, outbox = []; // outbox: {cid, text, s: socket it went out on}
+  var nodes = {}, pending = {}, outbox = []; // outbox: {cid, text, s: its socket}
   var idPending = null, idWait = false, email = "";
   var online = true, status = null, agentName = null, rating = null, rated = false, askEmail = false;
-  var handlers = {};
+  var handlers = {}, sound = true, audio = null;
+  // The dashboard's preview brings its config and never connects.
+  var preview = script.getAttribute("data-preview");
 
   function rid(bytes) {
     var a = new Uint8Array(bytes);
@@ -72,7 +69,7 @@
     });
   }
 
-  // --- the socket -----------------------------------------------------------------------
+  // --- the socket
   function needed() { return isOpen || outbox.length > 0 || S.keep; }
 
   function send(frame) {
@@ -81,7 +78,7 @@
   }
 
   function connect() {
-    if (ws || refused || hold || !cfg || !needed()) return;
+    if (ws || refused || hold || preview || !cfg || !needed()) return;
     clearTimeout(timer);
     if (!S.c) S.c = rid(16);
     var sock = ws = new WebSocket(wsBase + "/ws/chat/visitor/" + S.c + "/?site=" + encodeURIComponent(key));
@@ -89,8 +86,7 @@
       if (sock !== ws) return;
       var tz = "";
       try { tz = Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } catch (e) { /* old browser */ }
-      // last_seen_id is the highest id on screen: 0 on a fresh page (the server replays the
-      // history), the last one rendered after a drop (the server sends only what we missed).
+      // last_seen_id: 0 replays the history, the highest id on screen only what was missed.
       send({
         type: "hello", token: S.t || undefined, last_seen_id: maxId, page_url: location.href,
         referrer: doc.referrer, language: navigator.language, time_zone: tz, user_agent: navigator.userAgent
@@ -128,27 +124,26 @@
 
   function closed(code) {
     if (code === 4429) {
-      // Over a rate or connection limit: the server wants quiet, so a minute of it, and
-      // no early reconnect (from "online", open or send) before then.
+      // Over a limit: a minute of quiet, and no early reconnect (online, open, send).
       hold = true;
-      conn(TEXT.slow);
+      conn(T.slow);
       retry(60000 + Math.random() * 15000);
       return;
     }
     if (code >= 4400 && code < 4500) {
       if (RESTART_CODES[lastErr] && restarts++ < 3) {
-        // Our stored conversation or token is no longer ours: begin a new conversation.
+        // The stored conversation or token is no longer ours: start afresh.
         fresh(lastErr === "invalid_token");
         if (needed()) connect();
         return;
       }
       refused = true;
-      conn(TEXT.refused);
+      conn(T.refused);
       return;
     }
     if (!needed()) return;
-    conn("Connection lost. Reconnecting…");
-    // Full jitter: after a server restart, its sockets come back spread over the window.
+    conn(T.lost);
+    // Full jitter: a restarted server's sockets come back spread out.
     retry(Math.max(250, Math.random() * Math.min(30000, 1000 * Math.pow(2, Math.min(attempts++, 5)))));
   }
 
@@ -177,7 +172,7 @@
     connect();
   }
 
-  // --- frames from the server -------------------------------------------------------------
+  // --- frames from the server
   function frame(f) {
     var t = f.type;
     if (t === "session") {
@@ -224,11 +219,11 @@
       idPending = null;
       flush();
     }
-    if (f.code === "invalid_token") { S.t = null; save(); } // a new conversation goes on afresh
+    if (f.code === "invalid_token") { S.t = null; save(); }
     if (f.code === "rate_limited") {
       setTimeout(function () { outbox.forEach(function (m) { m.s = null; }); flush(); }, 2000);
     }
-    if (!RESTART_CODES[f.code]) alert(TEXT[f.code] || f.message || "Something went wrong.");
+    if (!RESTART_CODES[f.code]) alert(T[f.code] || f.message || T.error);
     emit("error", { code: f.code, message: f.message });
   }
 
@@ -244,9 +239,13 @@
       delete pending[f.client_id];
       outbox = outbox.filter(function (m) { return m.cid !== f.client_id; });
     }
-    if (nodes[id]) { if (mine) mine.remove(); return; } // each message once, whichever way it came
-    var el = mine || bubble(f.sender, String(f.message), f.agent_name);
-    el.title = new Date(f.created_at).toLocaleString();
+    if (nodes[id]) { if (mine) mine.remove(); return; } // each message once
+    var el = mine || bubble(f.sender, String(f.message), f.agent_name), at = new Date(f.created_at);
+    if (+at) {
+      el.title = at.toLocaleString(cfg.lang);
+      el.t = at.toLocaleTimeString(cfg.lang, { hour: "2-digit", minute: "2-digit" });
+      if (f.sender !== "visitor") el.lastChild.textContent += (el.lastChild.textContent ? " · " : "") + el.t;
+    }
     el.setAttribute("data-id", id);
     nodes[id] = el;
     place(el, id);
@@ -260,6 +259,7 @@
       if (!isOpen && id > S.s) {
         unread++;
         badge();
+        ding();
         emit("unread", { count: unread, message: f.message, agent_name: f.agent_name });
       }
     }
@@ -268,12 +268,12 @@
     scroll();
   }
 
-  // --- sending ------------------------------------------------------------------------------
+  // --- sending
   function submit(text) {
     text = text.trim();
     if (!text) return false;
     if (cfg.max_length && text.length > cfg.max_length) {
-      alert("Messages are at most " + cfg.max_length + " characters.");
+      alert(tr("long", cfg.max_length));
       return false;
     }
     var cid = rid(8);
@@ -300,14 +300,14 @@
   function markRead() {
     if (!isOpen || doc.hidden) return;
     if (maxId > S.s) { S.s = maxId; save(); }
-    // Debounced: a replayed history is one read receipt, not one per message.
+    // Debounced: one receipt for a replayed history.
     clearTimeout(readTimer);
     readTimer = setTimeout(function () {
       if (attached && maxId > readSent && send({ type: "read", last_seen_id: maxId })) readSent = maxId;
     }, 300);
   }
 
-  // --- the interface ------------------------------------------------------------------------
+  // --- the interface
   function h(tag, attrs, kids) {
     var el = doc.createElement(tag);
     for (var k in attrs) if (attrs[k] != null) el.setAttribute(k, attrs[k] === true ? "" : attrs[k]);
@@ -331,7 +331,7 @@
     el.append(text.slice(i));
   }
   function bubble(sender, text, name) {
-    var who = sender === "visitor" ? "You" : sender === "agent" ? name || "Agent" : "";
+    var who = sender === "visitor" ? T.you : sender === "agent" ? name || T.agent : "";
     var body = h("p", { class: "tx" });
     linkify(body, text);
     var meta = h("span", { class: "mt", "aria-hidden": sender === "agent" ? "true" : null }, sender === "agent" ? who : "");
@@ -339,10 +339,10 @@
   }
   function state(el, value) {
     el.setAttribute("data-state", value);
-    el.lastChild.textContent = { sending: "Sending…", sent: "Sent", seen: "Seen" }[value];
+    el.lastChild.textContent = (el.t ? el.t + " · " : "") + T[value];
   }
   function place(el, id) {
-    // Keep id order; bubbles still waiting for their echo stay at the end.
+    // Id order; bubbles awaiting their echo stay last.
     var before = ui.log.lastChild;
     while (before && (!before.getAttribute("data-id") || +before.getAttribute("data-id") > id || before === el)) {
       before = before.previousSibling;
@@ -361,29 +361,45 @@
   function conn(text) { if (ui) ui.conn.textContent = text; }
   function typing(name) {
     clearTimeout(typingTimer);
-    ui.typing.textContent = name ? name + " is typing…" : "";
+    ui.typing.textContent = name ? tr("typing", name) : "";
     if (name) typingTimer = setTimeout(typing, 5000);
   }
   function badge() {
     ui.badge.hidden = !unread;
-    ui.badge.firstChild.textContent = unread > 9 ? "9+" : unread;
+    ui.badge.childNodes[1].textContent = unread > 9 ? "9+" : unread;
+  }
+  function ding() {
+    // Made, not fetched; silent until the visitor has used the page (autoplay rules).
+    if (!sound || !cfg.sound) return;
+    try {
+      var a = audio = audio || new AudioContext(), o = a.createOscillator(), g = a.createGain(), now = a.currentTime;
+      o.frequency.value = 880;
+      g.gain.setValueAtTime(0.08, now);
+      g.gain.exponentialRampToValueAtTime(0.001, now + 0.4);
+      o.connect(g).connect(a.destination);
+      o.start();
+      o.stop(now + 0.4);
+      emit("sound");
+    } catch (e) { /* no audio here */ }
   }
 
   function render() {
     if (!ui) return;
     var away = !online && status !== "open";
-    ui.sub.textContent = status === "open" && agentName ? "Chatting with " + agentName
-      : away ? "We're away" : status === "resolved" ? "Conversation resolved" : status === "waiting" ? "Someone will be with you shortly" : "We're online";
+    var ended = status === "resolved";
+    ui.sub.textContent = status === "open" && agentName ? tr("with", agentName)
+      : away ? T.away : ended ? T.ended : status === "waiting" ? T.waiting : T.online;
+    ui.end.hidden = !ended;
     ui.offline.hidden = !away;
     ui.details.hidden = !!email || !(away || (askEmail && status !== "open"));
     ui.ask.hidden = away; // the offline message above already asks
     ui.thanksEmail.hidden = !email;
-    ui.thanksEmail.textContent = "We'll reply to " + email + " if you're away.";
+    ui.thanksEmail.textContent = tr("replyTo", email);
     var noRate = status !== "resolved" || (rating != null && !rated);
-    if (ui.rate.hidden && !noRate) { ui.rate.hidden = false; scroll(); } // below the log: bring it into view
+    if (ui.rate.hidden && !noRate) { ui.rate.hidden = false; scroll(); }
     ui.rate.hidden = noRate;
     ui.stars.hidden = rated;
-    ui.rateAsk.textContent = rated ? "Thanks for your feedback!" : "How was this conversation?";
+    ui.rateAsk.textContent = rated ? T.thanks : T.rate;
   }
 
   function build() {
@@ -401,44 +417,52 @@
     var light = ((n >> 16) * 299 + ((n >> 8) & 255) * 587 + (n & 255) * 114) / 1000 > 160;
 
     var u = ui = {};
-    u.badge = h("span", { class: "bd", id: "pu", hidden: true }, ["", h("span", { class: "sr" }, " unread")]);
+    var un = tr("unread", "\u0001").split("\u0001"), label = cfg.launcher_label;
+    u.badge = h("span", { class: "bd", id: "pu", hidden: true }, [h("span", { class: "sr" }, un[0]), "", h("span", { class: "sr" }, un[1])]);
     u.launcher = h("button", {
-      class: "l", type: "button", "aria-label": "Open chat", "aria-haspopup": "dialog",
+      class: "l" + (label ? " lb" : ""), type: "button", "aria-label": label ? null : T.open, "aria-haspopup": "dialog",
       "aria-expanded": "false", "aria-describedby": "pu"
-    }, [icon("M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2z"), u.badge]);
+    }, [icon("M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2z"), label || "", u.badge]);
     u.sub = h("span", { class: "sub" });
-    u.closeBtn = h("button", { class: "x", type: "button", "aria-label": "Close chat" }, icon("M6 6l12 12M18 6L6 18"));
-    u.log = h("div", { class: "log", role: "log", "aria-label": "Messages", "aria-relevant": "additions" });
+    u.closeBtn = h("button", { class: "x", type: "button", "aria-label": T.close }, icon("M6 6l12 12M18 6L6 18"));
+    u.log = h("div", { class: "log", role: "log", "aria-label": T.log, "aria-relevant": "additions" });
     u.rateAsk = h("p");
     u.stars = h("div", { class: "st" }, [1, 2, 3, 4, 5].map(function (v) {
-      var b = h("button", { type: "button", "aria-label": "Rate " + v + " of 5" }, "★");
+      var b = h("button", { type: "button", "aria-label": tr("rateN", v) }, "★");
       b.onclick = function () {
         if (send({ type: "rate", rating: v })) { rated = true; rating = v; render(); }
       };
       return b;
     }));
     u.rate = h("div", { class: "rt", hidden: true }, [u.rateAsk, u.stars]);
-    u.body = h("div", { class: "b" }, [h("p", { class: "g" }, cfg.greeting || ""), u.log, u.rate]);
+    u.end = h("p", { class: "ed", hidden: true }, T.endedNote);
+    // Sticky at the foot of the transcript: always in view.
+    u.body = h("div", { class: "b" }, [h("p", { class: "g" }, cfg.greeting || ""), u.log, h("div", { class: "ft" }, [u.end, u.rate])]);
     u.typing = h("p", { class: "ln", role: "status" });
     u.conn = h("p", { class: "ln", role: "status" });
     u.err = h("p", { class: "ln er", role: "alert" });
     u.offline = h("p", { class: "off", hidden: true }, cfg.offline_message || "");
-    u.name = h("input", { "aria-label": "Name", placeholder: "Name", autocomplete: "name", maxlength: "100" });
-    u.email = h("input", { "aria-label": "Email", placeholder: "Email", type: "email", autocomplete: "email", maxlength: "254" });
+    u.name = h("input", { "aria-label": T.name, placeholder: T.name, autocomplete: "name", maxlength: "100" });
+    u.email = h("input", { "aria-label": T.email, placeholder: T.email, type: "email", autocomplete: "email", maxlength: "254" });
     u.details = h("form", { class: "id", hidden: true, novalidate: true }, [
-      u.ask = h("p", {}, "Leave your email and we'll reply there if you're away."), u.name, u.email,
-      h("button", { type: "submit" }, "Save")
+      u.ask = h("p", {}, T.ask), u.name, u.email,
+      h("button", { type: "submit" }, T.save)
     ]);
     u.thanksEmail = h("p", { class: "off", hidden: true });
     u.text = h("textarea", {
-      "aria-label": "Message", placeholder: "Write a message…", rows: "1", maxlength: cfg.max_length || null
+      "aria-label": T.msg, placeholder: T.write, rows: "1", maxlength: cfg.max_length || null
     });
-    u.composer = h("form", { class: "c" }, [u.text, h("button", { type: "submit" }, "Send")]);
-    u.panel = h("div", { class: "p", role: "dialog", "aria-label": "Chat", hidden: true }, [
-      h("div", { class: "h" }, [h("div", {}, [h("strong", {}, cfg.name || "Chat"), u.sub]), u.closeBtn]),
+    u.composer = h("form", { class: "c" }, [u.text, h("button", { type: "submit" }, T.send)]);
+    var team = h("div", { class: "tm", "aria-hidden": "true" }, (cfg.team || []).map(function (m) {
+      var a = h("span", {}, m.i);
+      a.style.background = m.c;
+      return a;
+    }));
+    u.panel = h("div", { class: "p", role: "dialog", "aria-label": T.chat, hidden: true }, [
+      h("div", { class: "h" }, [team, h("div", { class: "hn" }, [h("strong", {}, cfg.name || T.chat), u.sub, cfg.reply_time ? h("span", { class: "sub" }, cfg.reply_time) : ""]), u.closeBtn]),
       u.offline, u.body, u.typing, u.conn, u.err, u.details, u.thanksEmail, u.composer
     ]);
-    var wrap = h("div", { class: "w" }, [u.launcher, u.panel]);
+    var wrap = h("div", { class: "w" + (cfg.position === "left" ? " lf" : ""), dir: cfg.dir === "rtl" ? "rtl" : "ltr", lang: cfg.lang }, [u.launcher, u.panel]);
     wrap.style.setProperty("--a", accent);
     wrap.style.setProperty("--f", light ? "#111" : "#fff");
     root.append(wrap);
@@ -463,11 +487,11 @@
     });
     u.details.addEventListener("submit", function (e) {
       e.preventDefault();
-      if (!u.email.value.trim() || !u.email.checkValidity()) { alert(TEXT.invalid_email); return; }
+      if (!u.email.value.trim() || !u.email.checkValidity()) { alert(T.invalid_email); return; }
       alert("");
       identify({ name: u.name.value.trim(), email: u.email.value.trim() });
     });
-    doc.documentElement.append(host); // on <html>, not <body>: survives pages that swap <body>
+    doc.documentElement.append(host); // <html>, not <body>: some pages swap <body>
     render();
   }
 
@@ -499,28 +523,31 @@
     S.o = 0;
     save();
     if (focus) ui.launcher.focus();
-    if (!needed()) disconnect(); // opened and closed without writing: no socket to keep
+    if (!needed()) disconnect();
     emit("close");
   }
 
   var CSS = [
     ":host{all:initial!important;display:block!important;position:fixed!important;right:0!important;bottom:0!important;",
     "width:0!important;height:0!important;z-index:2147483000!important;pointer-events:none!important;visibility:visible!important}",
-    ".w{font:14px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif;color:#1f2328;text-align:left}",
+    ".w{font:14px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif;color:#1f2328;text-align:start}",
     "*,*::before,*::after{box-sizing:border-box}[hidden]{display:none!important}",
     "button,input,textarea{font:inherit;color:inherit;margin:0}",
     "button{cursor:pointer}:focus-visible{outline:2px solid var(--a);outline-offset:2px}",
     "svg{width:26px;height:26px;fill:currentColor}",
     ".sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}",
     ".l{position:fixed;right:20px;bottom:20px;width:56px;height:56px;border:0;border-radius:50%;background:var(--a);color:var(--f);",
-    "display:flex;align-items:center;justify-content:center;pointer-events:auto;box-shadow:0 4px 14px rgba(0,0,0,.25)}",
-    ".bd{position:absolute;top:-4px;right:-4px;min-width:20px;height:20px;padding:0 5px;border-radius:10px;background:#d1242f;",
+    "display:flex;align-items:center;justify-content:center;gap:8px;pointer-events:auto;box-shadow:0 4px 14px rgba(0,0,0,.25)}",
+    ".lb{width:auto;border-radius:28px;padding:0 20px;font-weight:600}.lf .l,.lf .p{right:auto;left:20px}",
+    ".bd{position:absolute;top:-4px;inset-inline-end:-4px;min-width:20px;height:20px;padding:0 5px;border-radius:10px;background:#d1242f;",
     "color:#fff;font-size:12px;font-weight:700;line-height:20px;text-align:center}",
     ".p{position:fixed;right:20px;bottom:20px;width:370px;max-width:calc(100vw - 40px);height:600px;max-height:calc(100vh - 40px);",
     "display:flex;flex-direction:column;background:#fff;border-radius:12px;overflow:hidden;pointer-events:auto;",
     "box-shadow:0 8px 30px rgba(0,0,0,.25)}",
     ".h{display:flex;align-items:center;justify-content:space-between;gap:8px;padding:14px 16px;background:var(--a);color:var(--f)}",
-    ".h strong{display:block;font-size:16px}.sub{font-size:13px;opacity:.9}",
+    ".h strong,.sub{display:block;font-size:16px}.sub{font-size:13px;opacity:.9}.hn{flex:1;min-width:0}",
+    ".tm{display:flex}.tm span{width:30px;height:30px;border-radius:50%;margin-inline-end:-6px;border:2px solid var(--a);color:#fff;",
+    "font-size:12px;font-weight:700;display:flex;align-items:center;justify-content:center}.tm:not(:empty){margin-inline-end:10px}",
     ".x{background:none;border:0;color:inherit;padding:4px;display:flex}.x svg{fill:none;stroke:currentColor;stroke-width:2;width:22px;height:22px}",
     ".b{flex:1;overflow-y:auto;padding:12px 16px;background:#f6f7f9}",
     ".g{margin:0 0 12px;padding:10px 12px;background:#fff;border-radius:10px;border:1px solid #e3e5e8}",
@@ -533,7 +560,8 @@
     ".mt{font-size:11px;color:#656d76;padding:0 4px}.agent .mt{order:-1}",
     ".ln{margin:0;padding:0 16px;font-size:12px;color:#656d76}.ln:empty{display:none}.er{color:#b42318;padding-top:4px}",
     ".off{margin:0;padding:10px 16px;background:#fff8e1;font-size:13px}",
-    ".rt{margin-top:12px;text-align:center}.rt p{margin:0 0 6px}",
+    ".ft{position:sticky;bottom:0;background:#f6f7f9}",
+    ".rt,.ed{margin:0;padding:8px 0;text-align:center}.rt p{margin:0 0 6px}.ed{color:#656d76;font-size:13px}",
     ".st button{background:none;border:0;font-size:24px;color:#c9a400;padding:0 3px}",
     ".id{display:flex;flex-wrap:wrap;gap:6px;padding:10px 16px;border-top:1px solid #e3e5e8}.id p{margin:0;width:100%;font-size:13px}",
     "input,textarea{border:1px solid #c9ced4;border-radius:8px;padding:8px 10px;background:#fff}",
@@ -545,13 +573,14 @@
     "input,textarea{font-size:16px}}" // 16px keeps iOS from zooming in on focus
   ].join("");
 
-  // --- the page's API: window.Parley ---------------------------------------------------------
+  // --- the page's API: window.Parley
   var queued = Array.isArray(win.Parley) ? win.Parley : [];
   var api = win.Parley = {
     version: "1",
     open: function () { open(true); },
     close: function () { close(false); },
     identify: identify,
+    sound: function (on) { sound = on !== false; },
     on: function (name, fn) {
       (handlers[name] = handlers[name] || []).push(fn);
       return function () { handlers[name] = handlers[name].filter(function (f) { return f !== fn; }); };
@@ -563,14 +592,16 @@
   win.addEventListener("online", function () { if (!ws && needed()) { attempts = 0; connect(); } });
   doc.addEventListener("visibilitychange", markRead);
 
-  fetch(server + "/widget/" + encodeURIComponent(key) + "/config.json", { credentials: "omit", cache: "no-store" })
-    .then(function (r) { if (!r.ok) throw new Error("HTTP " + r.status); return r.json(); })
+  (preview ? Promise.resolve(JSON.parse(preview)) : fetch(server + "/widget/" + encodeURIComponent(key) + "/config.json?lang=" +
+    encodeURIComponent(navigator.language || ""), { credentials: "omit", cache: "no-store" })
+    .then(function (r) { if (!r.ok) throw new Error("HTTP " + r.status); return r.json(); }))
     .then(function (c) {
       cfg = c;
+      T = c.t || {};
       online = c.agents_online !== false;
       build();
-      if (S.keep) connect(); // an earlier conversation: fetch replies that came meanwhile
-      if (wantOpen || S.o) open(wantOpen);
+      if (S.keep) connect(); // fetch replies that came meanwhile
+      if (wantOpen || S.o || preview) open(wantOpen);
       emit("ready");
     })
     .catch(function (e) { console.warn("Parley: the chat widget could not load its settings", e); });

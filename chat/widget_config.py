@@ -1,0 +1,82 @@
+"""What the widget is told when it loads: the site's look, its team, and its words.
+
+Shared by the public config endpoint and the dashboard's live preview, so the preview
+draws exactly what visitors get.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any, TypedDict
+
+from django.conf import settings
+
+from chat.models import Agent, Site
+from chat.widget_text import (
+    DEFAULT_GREETING,
+    DEFAULT_OFFLINE,
+    RTL,
+    widget_language,
+    widget_strings,
+)
+
+TEAM_SIZE = 3
+# Dark enough for white initials (contrast ≥ 4.5:1).
+AVATAR_COLOURS = ("#4338ca", "#0f766e", "#b45309", "#be123c", "#6d28d9", "#1d4ed8", "#15803d")
+
+
+class TeamMember(TypedDict):
+    i: str  # initials
+    c: str  # background colour
+
+
+def initials(name: str) -> str:
+    words = [word for word in name.replace(".", " ").split() if word[:1].isalnum()]
+    if not words:
+        return "?"
+    if len(words) == 1:
+        return words[0][:2].upper()
+    return (words[0][0] + words[-1][0]).upper()
+
+
+def avatar(name: str) -> TeamMember:
+    digest = hashlib.sha256(name.encode()).digest()
+    return {"i": initials(name), "c": AVATAR_COLOURS[digest[0] % len(AVATAR_COLOURS)]}
+
+
+def site_team(*, site: Site) -> list[TeamMember]:
+    """Up to three of the site's agents, those available first: initials only, no names."""
+    agents = (
+        Agent.objects.filter(sites=site, user__is_active=True)
+        .select_related("user")
+        .order_by("-is_available", "pk")[:TEAM_SIZE]
+    )
+    return [avatar(agent.name) for agent in agents]
+
+
+def widget_config_payload(
+    *, site: Site, requested_language: str, agents_online: bool, team: list[TeamMember]
+) -> dict[str, Any]:
+    language = widget_language(setting=site.language, requested=requested_language)
+    text = widget_strings(language)
+    # The stock greeting and away message speak the visitor's language; an owner's own
+    # words are shown as written.
+    greeting = text["greeting"] if site.greeting == DEFAULT_GREETING else site.greeting
+    offline = text["offline"] if site.offline_message == DEFAULT_OFFLINE else site.offline_message
+    return {
+        "name": site.name,
+        "greeting": greeting,
+        "accent_color": site.accent_color,
+        "offline_message": offline,
+        "agents_online": agents_online,
+        "max_length": settings.CHAT_MESSAGE_MAX_LENGTH,
+        "position": site.position,
+        "launcher_label": site.launcher_label,
+        "reply_time": site.reply_time,
+        "team": team if site.show_team else [],
+        "sound": site.sound,
+        "lang": language,
+        "dir": "rtl" if language in RTL else "ltr",
+        # The greeting and away message above already say what these two would.
+        "t": {k: v for k, v in text.items() if k not in ("greeting", "offline")},
+    }
