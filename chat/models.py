@@ -78,7 +78,9 @@ class Site(models.Model):
         max_length=40, blank=True, help_text="Text beside the launcher's icon. Empty: icon only."
     )
     reply_time = models.CharField(
-        max_length=100, blank=True, help_text='Shown in the header, e.g. "Usually replies within an hour".'
+        max_length=100,
+        blank=True,
+        help_text='Shown in the header, e.g. "Usually replies within an hour".',
     )
     language = models.CharField(
         max_length=5,

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.urls import path
 
 from dashboard import views
+from dashboard.settings import views as settings_views
 
 app_name = "dashboard"
 urlpatterns = [
@@ -10,4 +11,11 @@ urlpatterns = [
     path("conversations/<str:public_id>/", views.conversation, name="conversation"),
     path("search/", views.search, name="search"),
     path("sites/", views.sites, name="sites"),
+    path("sites/<int:pk>/settings/", settings_views.site_settings, name="site_settings"),
+    path("sites/<int:pk>/preview/", settings_views.site_preview, name="site_preview"),
+    path(
+        "sites/<int:pk>/allow-origin/",
+        settings_views.site_allow_origin,
+        name="site_allow_origin",
+    ),
 ]

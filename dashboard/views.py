@@ -15,6 +15,8 @@ from chat import panels, selectors
 from chat.models import Agent, Conversation
 from chat.snippets import embed_snippet
 from dashboard.forms import SearchForm
+from dashboard.install import install_statuses
+from dashboard.settings.access import managed_site_ids
 
 View = Callable[..., HttpResponse]
 
@@ -52,13 +54,22 @@ def conversation(request: HttpRequest, agent: Agent, public_id: str) -> HttpResp
 
 @agent_required
 def sites(request: HttpRequest, agent: Agent) -> HttpResponse:
-    """The agent's sites, each with the snippet its owner pastes."""
-    served = [
-        {"site": site, "snippet": embed_snippet(site=site)}
-        for site in agent.sites.filter(is_active=True).order_by("name")
+    """The agent's sites, each with the snippet its owner pastes and where the widget has
+    been seen; an admin also gets the settings link and the one-click origin fix."""
+    served = list(agent.sites.filter(is_active=True).order_by("name"))
+    statuses = install_statuses(sites=served)
+    manageable = managed_site_ids(user=request.user)
+    items = [
+        {
+            "site": site,
+            "snippet": embed_snippet(site=site),
+            "origins": statuses[site.pk],
+            "can_manage": site.pk in manageable,
+        }
+        for site in served
     ]
     return render(
-        request, "dashboard/sites.html", {**panels.inbox_context(agent=agent), "sites": served}
+        request, "dashboard/sites.html", {**panels.inbox_context(agent=agent), "sites": items}
     )
 
 

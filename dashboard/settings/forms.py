@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from chat.models import Site
+from chat.validators import normalise_origin, validate_origin_list
+
+SETTINGS_FIELDS = [
+    "name",
+    "allowed_origins",
+    "accent_color",
+    "position",
+    "launcher_label",
+    "greeting",
+    "offline_message",
+    "reply_time",
+    "language",
+    "show_team",
+    "sound",
+]
+
+
+class SiteSettingsForm(forms.ModelForm[Site]):
+    class Meta:
+        model = Site
+        fields = SETTINGS_FIELDS
+        labels = {
+            "name": _("Name"),
+            "allowed_origins": _("Allowed origins"),
+            "accent_color": _("Accent colour"),
+            "position": _("Position"),
+            "launcher_label": _("Launcher label"),
+            "greeting": _("Greeting"),
+            "offline_message": _("Away message"),
+            "reply_time": _("Expected reply time"),
+            "language": _("Language"),
+            "show_team": _("Show the team's initials in the header"),
+            "sound": _("Sound on a new reply while the chat is closed"),
+        }
+        help_texts = {
+            "allowed_origins": _(
+                "One per line, exactly as browsers send it: scheme://host[:port], "
+                "e.g. https://shop.example.com. No paths, wildcards or duplicates."
+            ),
+            "launcher_label": _("Text beside the launcher's icon. Empty: icon only."),
+            "reply_time": _('Shown in the header, e.g. "Usually replies within an hour".'),
+            "language": _(
+                "Follow the browser: each visitor gets their browser's language "
+                "(English when we do not have it)."
+            ),
+        }
+        widgets = {
+            "allowed_origins": forms.Textarea(attrs={"rows": 4, "spellcheck": "false"}),
+            "accent_color": forms.TextInput(attrs={"type": "color"}),
+            "position": forms.RadioSelect,
+            "greeting": forms.TextInput,
+            "offline_message": forms.Textarea(attrs={"rows": 2}),
+        }
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["position"].choices = [("right", _("Right")), ("left", _("Left"))]
+        language = self.fields["language"]
+        language.choices = [("auto", _("Follow the visitor's browser")), *language.choices[1:]]
+
+    def clean_allowed_origins(self) -> str:
+        """Refuse what can never match a browser's Origin; store the form browsers send."""
+        value: str = self.cleaned_data["allowed_origins"]
+        validate_origin_list(value)
+        return "\n".join(normalise_origin(line) for line in value.splitlines() if line.strip())
+
+
+class AllowOriginForm(forms.Form):
+    origin = forms.CharField(max_length=200)
