@@ -15,6 +15,7 @@ from django.template.loader import render_to_string
 from chat import broadcast, groups
 from chat.models import Agent, Conversation, Message
 from chat.selectors import site_teams, waiting_counts
+from chat.webhooks import outbox as webhooks_outbox
 
 INBOX = "dashboard/inbox.html"
 CONVERSATION = "dashboard/conversation.html"
@@ -175,6 +176,9 @@ def conversation_changed(
     sends += _pool_frames(conversation, before)
     sends += _mine_frames(conversation, before)
     broadcast.send_on_commit(sends)
+    # Webhook events go to the outbox in this same transaction (none is lost or invented
+    # by a rollback); the worker posts them after commit.
+    webhooks_outbox.conversation_changed(conversation, before=before, message=message)
 
 
 def render_visitor_panel(conversation: Conversation) -> str:

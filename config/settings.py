@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "chat",
+    "chat.webhooks",
     "dashboard",
 ]
 
@@ -295,6 +296,21 @@ CHAT_SITE_NEW_CONVERSATIONS_PER_MINUTE = int(
 )
 # Visitor tokens older than this are refused (a fresh one is issued on every attach).
 CHAT_VISITOR_TOKEN_MAX_AGE_DAYS = float(os.environ.get("CHAT_VISITOR_TOKEN_MAX_AGE_DAYS", "365"))
+
+# --- Webhooks (chat/webhooks, docs/webhooks.md) ---------------------------------------
+# Receivers on private, loopback, link-local, multicast or reserved addresses are refused
+# (SSRF) unless this is on: only for a receiver on your own network, or tests.
+WEBHOOK_ALLOW_PRIVATE_NETWORKS = env_bool("WEBHOOK_ALLOW_PRIVATE_NETWORKS", False)
+WEBHOOK_CONNECT_TIMEOUT_SECONDS = float(os.environ.get("WEBHOOK_CONNECT_TIMEOUT_SECONDS", "5"))
+WEBHOOK_READ_TIMEOUT_SECONDS = float(os.environ.get("WEBHOOK_READ_TIMEOUT_SECONDS", "10"))
+# A failed delivery is retried after 30 s, 1 min, 2 min, ... (capped at an hour) for a day
+# after it was created, then marked failed.
+WEBHOOK_RETRY_BASE_SECONDS = float(os.environ.get("WEBHOOK_RETRY_BASE_SECONDS", "30"))
+WEBHOOK_RETRY_MAX_DELAY_SECONDS = float(os.environ.get("WEBHOOK_RETRY_MAX_DELAY_SECONDS", "3600"))
+WEBHOOK_RETRY_WINDOW_SECONDS = float(os.environ.get("WEBHOOK_RETRY_WINDOW_SECONDS", "86400"))
+# An endpoint with no successful delivery for this long is paused and its site's staff
+# agents are mailed.
+WEBHOOK_PAUSE_AFTER_SECONDS = float(os.environ.get("WEBHOOK_PAUSE_AFTER_SECONDS", "86400"))
 
 LOGGING: dict[str, Any] = {
     "version": 1,

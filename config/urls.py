@@ -16,6 +16,7 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("settings/webhooks/", include("chat.webhooks.urls")),
     path("", include("chat.urls")),
     path("", include("dashboard.urls")),
 ]

@@ -21,6 +21,7 @@ from chat.services.conversations import (
     create_message,
     locked_conversation,
 )
+from chat.webhooks import outbox as webhooks_outbox
 
 
 def _routing_change(
@@ -177,7 +178,10 @@ def conversation_rate(*, conversation_id: int, rating: object) -> Conversation:
         if conversation.status != Conversation.Status.RESOLVED:
             raise ChatError("not_resolved", "A conversation can be rated once it is resolved.")
         before = events.Snapshot.of(conversation)
+        changed = conversation.rating != rating
         conversation.rating = rating
         conversation.save(update_fields=["rating"])
         events.conversation_changed(conversation, before=before, status_to_visitor=True)
+        if changed:
+            webhooks_outbox.rating_created(conversation=conversation)
     return conversation

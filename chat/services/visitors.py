@@ -26,6 +26,7 @@ from chat.services.checks import (
 )
 from chat.services.presence import presence_lease_open
 from chat.tokens import identity_hash_verify, visitor_token_verify
+from chat.webhooks import outbox as webhooks_outbox
 
 
 @dataclass(frozen=True)
@@ -158,6 +159,7 @@ def visitor_identify(
         ):
             raise ChatError("identity_rejected", "The user hash does not match this user id.")
         verified_id = str(user_id)
+    identity_before = webhooks_outbox.identity(visitor)
     with transaction.atomic():
         target = visitor
         if verified_id:
@@ -177,6 +179,7 @@ def visitor_identify(
         # Only these fields: the socket's copy of the visitor is stale for the others
         # (open_sockets, last_seen), which a full save would overwrite.
         target.save(update_fields=["name", "email", "external_id", "is_verified"])
+        conversation: Conversation | None = None
         if conversation_id is not None:
             conversation = Conversation.objects.select_related(
                 "visitor", "site", "assignee__user"
@@ -186,6 +189,9 @@ def visitor_identify(
             )
             if channel_name is not None and target.pk != visitor.pk:
                 presence_lease_open(channel_name=channel_name, visitor_id=target.pk)
+        webhooks_outbox.visitor_identified(
+            visitor=target, before=identity_before, conversation=conversation
+        )
     return target
 
 

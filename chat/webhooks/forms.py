@@ -1,0 +1,46 @@
+"""The endpoint form, shared by the dashboard page and the admin."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.db.models import QuerySet
+
+from chat.models import Site
+from chat.webhooks.models import EVENT_TYPES, Endpoint
+from chat.webhooks.urlsafety import validate_webhook_url
+
+ENDPOINT_FIELDS = ["site", "url", "description", "event_types", "include_notes", "is_active"]
+
+
+class EndpointForm(forms.ModelForm[Endpoint]):
+    url = forms.URLField(
+        label="URL",
+        max_length=2000,
+        assume_scheme="https",
+        validators=[validate_webhook_url],
+        help_text="http or https, reaching a public address.",
+    )
+    event_types = forms.MultipleChoiceField(
+        choices=[(t, t) for t in EVENT_TYPES],
+        widget=forms.CheckboxSelectMultiple,
+        initial=list(EVENT_TYPES),
+        help_text="The events sent to this URL.",
+    )
+
+    class Meta:
+        model = Endpoint
+        fields = ENDPOINT_FIELDS
+
+    def __init__(self, *args: Any, sites: QuerySet[Site] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if sites is not None:
+            site_field = self.fields["site"]
+            assert isinstance(site_field, forms.ModelChoiceField)
+            site_field.queryset = sites
+
+    def clean_event_types(self) -> list[str]:
+        chosen: list[str] = self.cleaned_data["event_types"]
+        # Stored in the documented order, whatever order the browser sent.
+        return [t for t in EVENT_TYPES if t in chosen]
