@@ -6,7 +6,7 @@ from typing import Any
 
 from django.db import transaction
 
-from chat.models import Site, WidgetSighting
+from chat.models import Site
 from chat.validators import normalise_origin
 from dashboard.settings.forms import SETTINGS_FIELDS
 
@@ -23,7 +23,8 @@ def site_settings_save(*, site: Site, values: dict[str, Any]) -> Site:
 
 def site_origin_allow(*, site: Site, origin: str) -> str:
     """Add one origin to the allowed list (the install page's one-click fix). Returns it as
-    stored; raises ValidationError if it is not an origin."""
+    stored; raises ValidationError if it is not an origin. Its refused sighting stays as it
+    is: the install page shows it "not seen yet" until the widget loads there again."""
     origin = normalise_origin(origin)
     with transaction.atomic():
         locked = Site.objects.select_for_update().get(pk=site.pk)
@@ -31,6 +32,5 @@ def site_origin_allow(*, site: Site, origin: str) -> str:
             locked.allowed_origins = "\n".join([*locked.origin_list, origin])
             locked.full_clean()
             locked.save(update_fields=["allowed_origins"])
-        WidgetSighting.objects.filter(site=locked, origin=origin).update(allowed=True)
     site.allowed_origins = locked.allowed_origins
     return origin

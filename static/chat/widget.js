@@ -388,7 +388,7 @@
     var away = !online && status !== "open";
     var ended = status === "resolved";
     ui.sub.textContent = status === "open" && agentName ? tr("with", agentName)
-      : away ? T.away : ended ? T.ended : status === "waiting" ? T.waiting : T.online;
+      : ended ? T.ended : away ? T.away : status === "waiting" ? T.waiting : T.online;
     ui.end.hidden = !ended;
     ui.offline.hidden = !away;
     ui.details.hidden = !!email || !(away || (askEmail && status !== "open"));
