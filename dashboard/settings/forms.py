@@ -3,7 +3,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from chat.models import Site
+from chat.models import WIDGET_LANGUAGE_CHOICES, Site
 from chat.validators import normalise_origin, validate_origin_list
 
 SETTINGS_FIELDS = [
@@ -60,9 +60,15 @@ class SiteSettingsForm(forms.ModelForm[Site]):
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.fields["position"].choices = [("right", _("Right")), ("left", _("Left"))]
+        position = self.fields["position"]
         language = self.fields["language"]
-        language.choices = [("auto", _("Follow the visitor's browser")), *language.choices[1:]]
+        assert isinstance(position, forms.ChoiceField) and isinstance(language, forms.ChoiceField)
+        position.choices = [("right", _("Right")), ("left", _("Left"))]
+        # Language names stay in their own language; only "follow the browser" is translated.
+        language.choices = [
+            ("auto", _("Follow the visitor's browser")),
+            *WIDGET_LANGUAGE_CHOICES[1:],
+        ]
 
     def clean_allowed_origins(self) -> str:
         """Refuse what can never match a browser's Origin; store the form browsers send."""
