@@ -10,7 +10,15 @@ from django.contrib.auth.models import AbstractUser
 from django.http import HttpRequest
 from django.utils.html import format_html
 
-from chat.models import Agent, CannedResponse, Conversation, Message, Site, Visitor
+from chat.models import (
+    Agent,
+    CannedResponse,
+    Conversation,
+    Message,
+    Site,
+    Visitor,
+    WidgetSighting,
+)
 from chat.snippets import embed_snippet
 from chat.validators import normalise_origin, validate_origin_list
 
@@ -24,6 +32,8 @@ SITE_FIELDS = [
     "offline_message",
     "identity_secret",
 ]
+# The widget's look and language (position, launcher label, reply time, language, team,
+# sound) are edited in the dashboard's site settings, which show a live preview.
 
 
 class SiteAdminForm(forms.ModelForm[Site]):
@@ -53,6 +63,19 @@ class SiteAdmin(admin.ModelAdmin[Site]):
             return "Save the site to get its snippet."
         # Wraps at its spaces with no style of its own: the admin's CSP allows no inline style.
         return format_html("<code>{}</code>", embed_snippet(site=site))
+
+
+@admin.register(WidgetSighting)
+class WidgetSightingAdmin(admin.ModelAdmin[WidgetSighting]):
+    """Written by the config endpoint only; the dashboard's Install page reads them."""
+
+    list_display = ["site", "origin", "allowed", "last_seen", "count"]
+    list_filter = ["allowed", "site"]
+    search_fields = ["origin"]
+    readonly_fields = ["site", "origin", "allowed", "first_seen", "last_seen", "count"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
 
 
 @admin.register(Visitor)
