@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
-from django.db.models import QuerySet
-from django.forms import ModelForm
+from django.db.models import ForeignKey, QuerySet
+from django.forms import ModelChoiceField, ModelForm
 from django.http import HttpRequest
 
-from chat.webhooks import services
+from chat.webhooks import selectors, services
 from chat.webhooks.forms import EndpointForm
 from chat.webhooks.models import Attempt, Delivery, Endpoint, Event
 
@@ -22,6 +22,18 @@ class EndpointAdmin(admin.ModelAdmin[Endpoint]):
     search_fields = ["url", "description"]
     list_select_related = ["site"]
     readonly_fields = ["secret", "failing_since", "paused_at", "paused_reason", "created_at"]
+
+    # Staff who are not superusers see only the sites they serve, as in the dashboard.
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Endpoint]:
+        sites = selectors.manageable_sites(user=request.user)
+        return super().get_queryset(request).filter(site__in=sites)
+
+    def formfield_for_foreignkey(
+        self, db_field: ForeignKey[Any, Any], request: HttpRequest, **kwargs: Any
+    ) -> ModelChoiceField[Any] | None:
+        if db_field.name == "site":
+            kwargs["queryset"] = selectors.manageable_sites(user=request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_model(
         self, request: HttpRequest, obj: Endpoint, form: ModelForm[Endpoint], change: bool
@@ -72,6 +84,10 @@ class DeliveryAdmin(admin.ModelAdmin[Delivery]):
     inlines = [AttemptInline]
     actions = ["send_again"]
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Delivery]:
+        sites = selectors.manageable_sites(user=request.user)
+        return super().get_queryset(request).filter(endpoint__site__in=sites)
+
     @admin.display(description="event")
     def event_type(self, delivery: Delivery) -> str:
         return delivery.event.type
@@ -95,6 +111,10 @@ class EventAdmin(admin.ModelAdmin[Event]):
     search_fields = ["id", "conversation__public_id"]
     list_select_related = ["site", "conversation"]
     readonly_fields = ["id", "site", "conversation", "type", "created_at", "body"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Event]:
+        sites = selectors.manageable_sites(user=request.user)
+        return super().get_queryset(request).filter(site__in=sites)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -73,7 +73,8 @@ def post(*, url: str, body: bytes, headers: dict[str, str]) -> PostResult:
         response = connection.getresponse()
         excerpt = response.read(ERROR_MAX).decode("utf-8", "replace")
         code = response.status
-    except (OSError, http.client.HTTPException) as exc:
+    except (OSError, http.client.HTTPException, ValueError) as exc:
+        # ValueError: what http.client raises for a URL or header it cannot encode.
         return result(False, None, f"{type(exc).__name__}: {exc}")
     finally:
         connection.close()

@@ -16,6 +16,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from chat.webhooks import client, tasks
@@ -94,9 +95,9 @@ def _claim(delivery: Delivery, now: datetime) -> bool:
         + float(settings.WEBHOOK_READ_TIMEOUT_SECONDS)
         + 30
     )
-    free = Delivery.objects.filter(pk=delivery.pk, status=Delivery.Status.PENDING)
-    claimed = free.filter(claimed_until__isnull=True) | free.filter(claimed_until__lt=now)
-    return claimed.update(claimed_until=now + lease) == 1
+    unclaimed = Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
+    free = Delivery.objects.filter(unclaimed, pk=delivery.pk, status=Delivery.Status.PENDING)
+    return free.update(claimed_until=now + lease) == 1
 
 
 def delivery_run(*, delivery_id: int) -> str:
@@ -198,17 +199,18 @@ def _endpoint_failed(endpoint: Endpoint, *, now: datetime, error: str) -> None:
 
 
 def paused_endpoint_mail(*, endpoint_id: int) -> str:
+    """Mail the site's staff agents (the superusers if none of them has an address)."""
     endpoint = Endpoint.objects.select_related("site").filter(pk=endpoint_id).first()
     if endpoint is None or endpoint.is_active:
         return "nothing to tell"
+    users = get_user_model().objects.filter(is_active=True, email__gt="")
     recipients = list(
-        get_user_model()
-        .objects.filter(is_active=True, is_staff=True, agent__sites=endpoint.site_id, email__gt="")
+        users.filter(is_staff=True, agent__sites=endpoint.site_id)
         .values_list("email", flat=True)
         .distinct()
-    )
+    ) or list(users.filter(is_superuser=True).values_list("email", flat=True))
     if not recipients:
-        logger.warning("webhook endpoint %s paused; no staff agent has an email", endpoint.pk)
+        logger.warning("webhook endpoint %s paused; nobody to mail", endpoint.pk)
         return "no recipients"
     send_mail(
         f"Webhook paused on {endpoint.site.name}",

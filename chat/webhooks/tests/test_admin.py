@@ -86,3 +86,29 @@ def test_send_again_action(admin_client_: Client, deliveries: list[Delivery]) ->
     )
     assert response.status_code == 302
     assert set(Delivery.objects.values_list("status", flat=True)) == {"pending"}
+
+
+def test_staff_see_only_the_sites_they_serve_in_the_admin(
+    site: Site,
+    other_site: Site,
+    make_agent: Callable[..., object],
+    make_endpoint: Callable[..., Endpoint],
+) -> None:
+    from django.contrib.auth.models import Permission
+
+    mine = make_endpoint("https://93.184.216.34/mine")
+    theirs = make_endpoint("https://93.184.216.34/theirs", on=other_site)
+    agent = make_agent("sam")
+    user = agent.user  # type: ignore[attr-defined]
+    user.is_staff = True
+    user.save()
+    user.user_permissions.set(Permission.objects.filter(content_type__app_label="webhooks"))
+    client = Client()
+    client.force_login(user)
+    page = client.get(reverse("admin:webhooks_endpoint_changelist")).content.decode()
+    assert mine.url in page and theirs.url not in page
+    assert (
+        client.get(reverse("admin:webhooks_endpoint_change", args=[theirs.pk])).status_code == 302
+    )
+    add = client.get(reverse("admin:webhooks_endpoint_add")).content.decode()
+    assert "Shop" in add and "Other" not in add
