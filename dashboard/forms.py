@@ -3,6 +3,7 @@ from __future__ import annotations
 from crispy_forms.helper import FormHelper
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
+from django.utils.translation import gettext_lazy as _
 
 from chat.models import Conversation
 
@@ -15,7 +16,7 @@ class SignInForm(AuthenticationForm):
 
 
 class SearchForm(forms.Form):
-    q = forms.CharField(required=False, max_length=200, label="Search")
+    q = forms.CharField(required=False, max_length=200, label=_("Search"))
     status = forms.ChoiceField(
-        required=False, choices=[("", "Any status"), *Conversation.Status.choices]
+        required=False, choices=[("", _("Any status")), *Conversation.Status.choices]
     )

@@ -158,3 +158,28 @@ def test_allowing_a_refused_origin_in_one_click(site: Site, staff_agent: Agent) 
     assert "must start with http://" in unescape(client.get(refused["Location"]).content.decode())
     site.refresh_from_db()
     assert len(site.origin_list) == 2
+
+
+def test_the_dashboard_speaks_the_agents_browser_language(site: Site, staff_agent: Agent) -> None:
+    client = signed_in(staff_agent.user)
+    german = client.get("/sites/", headers={"Accept-Language": "de-DE,de;q=0.9"})
+    html = unescape(german.content.decode())
+    assert '<html lang="de">' in html
+    assert "Widget einbinden" in html and "Kopieren" in html and "Abmelden" in html
+    arabic = client.get(
+        f"/sites/{site.pk}/settings/", headers={"Accept-Language": "ar"}
+    ).content.decode()
+    assert '<html lang="ar" dir="rtl">' in arabic and "حفظ الإعدادات" in arabic
+    english = client.get("/sites/", headers={"Accept-Language": "ja"}).content.decode()
+    assert "Install the widget" in english
+
+
+def test_every_dashboard_translation_is_filled_in() -> None:
+    from pathlib import Path
+
+    locale = Path(__file__).resolve().parents[2] / "locale"
+    for language in ("de", "fr", "es", "pt", "ar"):
+        po = (locale / language / "LC_MESSAGES" / "django.po").read_text(encoding="utf-8")
+        assert '\nmsgstr ""\n\n' not in po, language  # an empty translation
+        mo = locale / language / "LC_MESSAGES" / "django.mo"
+        assert mo.stat().st_size > 1000, f"{language}: run manage.py compilemessages"
