@@ -338,9 +338,13 @@ class VisitorConsumer(ChatSocket):
         """Each message once per socket, even if the backlog and the live stream both
         bring it. ``in_order``: every earlier message has been delivered."""
         message_id = payload["id"]
-        if message_id in self.sent_ids or message_id <= self.delivered:
+        if message_id <= self.delivered:
+            return
+        if in_order:
+            # Even for one already sent out of order: the cursor must pass it, or a page
+            # of such messages would be fetched again and again.
+            self.delivered = message_id
+        if message_id in self.sent_ids:
             return
         self.sent_ids.add(message_id)
-        if in_order:
-            self.delivered = message_id
         await self.send_json(payload)
