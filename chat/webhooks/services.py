@@ -4,10 +4,11 @@ these). Deliveries themselves are written by :mod:`chat.webhooks.delivery`."""
 from __future__ import annotations
 
 from django.db import transaction
-from django.db.models import Min
+from django.db.models import Min, Q
 from django.utils import timezone
 
 from chat.webhooks import outbox
+from chat.webhooks.delivery import STALLED
 from chat.webhooks.models import Delivery, Endpoint, new_secret
 from chat.webhooks.tasks import deliver_webhook
 
@@ -52,6 +53,34 @@ def _resume_pending(endpoint: Endpoint) -> None:
         deliver_webhook.enqueue(delivery_id=head["first"])
     for unordered in pending.filter(conversation__isnull=True).values_list("pk", flat=True):
         deliver_webhook.enqueue(delivery_id=unordered)
+
+
+def deliveries_requeue_stalled() -> int:
+    """Enqueue again the first pending delivery of each (endpoint, conversation) that
+    is overdue and unclaimed: its job was lost with a killed worker. Extra copies of a
+    job are harmless (claim, due time and order are checked when it runs)."""
+    now = timezone.now()
+    overdue = Delivery.objects.filter(
+        Q(next_attempt_at__lt=now - STALLED)
+        | Q(next_attempt_at__isnull=True, window_started_at__lt=now - STALLED),
+        Q(claimed_until__isnull=True) | Q(claimed_until__lt=now),
+        status=Delivery.Status.PENDING,
+        endpoint__is_active=True,
+    )
+    heads = set(
+        Delivery.objects.filter(status=Delivery.Status.PENDING, conversation__isnull=False)
+        .values("endpoint_id", "conversation_id")
+        .annotate(first=Min("pk"))
+        .values_list("first", flat=True)
+    )
+    due = [
+        pk
+        for pk, conversation_id in overdue.values_list("pk", "conversation_id")
+        if conversation_id is None or pk in heads
+    ]
+    for pk in due:
+        deliver_webhook.enqueue(delivery_id=pk)
+    return len(due)
 
 
 def endpoint_rotate_secret(*, endpoint: Endpoint) -> Endpoint:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import timedelta
+from io import StringIO
 from typing import Any
 
 import pytest
@@ -260,3 +261,40 @@ def test_send_again_delivers_the_same_event_again(
     delivery.refresh_from_db()
     assert (delivery.status, delivery.attempts) == ("succeeded", 2)
     assert json.loads(delivery.event.body)["type"] == "conversation.created"
+
+
+@pytest.mark.usefixtures("allow_private")
+def test_a_delivery_whose_job_was_lost_is_sent_by_the_next_event(
+    site: Site, receiver: Receiver, make_endpoint: MakeEndpoint
+) -> None:
+    make_endpoint(receiver.url)
+    conversation = start(site)
+    # A worker was killed mid-request ten minutes ago: its claim lapsed, its jobs are gone.
+    ten_minutes_ago = timezone.now() - timedelta(minutes=10)
+    Delivery.objects.update(window_started_at=ten_minutes_ago, claimed_until=ten_minutes_ago)
+    DBTaskResult.objects.all().delete()
+    run_worker()
+    assert receiver.requests == []
+    services.message_post(conversation_id=conversation.pk, sender="visitor", body="anyone?")
+    run_worker()
+    bodies = [r.json["data"].get("message", {}).get("body") for r in receiver.requests]
+    assert bodies == [None, "hello", "anyone?"]
+    assert set(Delivery.objects.values_list("status", flat=True)) == {"succeeded"}
+
+
+@pytest.mark.usefixtures("allow_private")
+def test_the_requeue_command_sends_deliveries_whose_jobs_were_lost(
+    site: Site, receiver: Receiver, make_endpoint: MakeEndpoint
+) -> None:
+    make_endpoint(receiver.url)
+    start(site)
+    start(site, "conv-0002")
+    ten_minutes_ago = timezone.now() - timedelta(minutes=10)
+    Delivery.objects.update(window_started_at=ten_minutes_ago)
+    DBTaskResult.objects.all().delete()
+    out = StringIO()
+    call_command("webhooks_requeue", stdout=out)
+    assert out.getvalue().startswith("2 ")  # the first of each conversation
+    run_worker()
+    assert len(receiver.requests) == 4
+    assert set(Delivery.objects.values_list("status", flat=True)) == {"succeeded"}
