@@ -160,7 +160,7 @@ class AgentConversationConsumer(AgentSocket):
             if message_id in self.drawn:
                 return
             prev_id = event.get("prev_id")
-            if prev_id is not None and prev_id > self.delivered and prev_id not in self.drawn:
+            if prev_id is not None and prev_id > self.delivered:
                 # A message before this one never reached us: redraw from the database.
                 await self.resync()
                 return

@@ -327,7 +327,7 @@ class VisitorConsumer(ChatSocket):
             await self.send_json(event["payload"])
             return
         prev_id = event.get("prev_id")
-        if prev_id is not None and prev_id > self.delivered and prev_id not in self.sent_ids:
+        if prev_id is not None and prev_id > self.delivered:
             # A message before this one never reached us (a full channel, an outage, two
             # processes' broadcasts out of order). It is committed: read it, and this one.
             await self.send_backlog()
