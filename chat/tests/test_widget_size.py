@@ -10,6 +10,7 @@ import pytest
 from django.test import Client
 
 from chat.models import Site
+from chat.services import agent_upsert
 from chat.widget_text import LANGUAGES
 
 WIDGET_DIR = Path(__file__).resolve().parents[2] / "static" / "chat"
@@ -38,6 +39,10 @@ def test_widget_and_its_config_are_at_most_10_kb_gzipped_in_every_language(
     site.reply_time = "Usually replies within a few minutes"
     site.launcher_label = "Questions? Chat with us"
     site.save()
+    for name in ("Alice Martin", "Bob", "Chloé Dubois"):
+        agent_upsert(
+            username=name.split()[0].lower(), password="x", site_keys=["shop"], display_name=name
+        )
     script = gzipped(script_bytes())
     weights: dict[str, int] = {}
     for language in LANGUAGES:
@@ -47,6 +52,7 @@ def test_widget_and_its_config_are_at_most_10_kb_gzipped_in_every_language(
             headers={"Origin": "https://shop.example"},
         )
         assert response.status_code == 200 and response.json()["lang"] == language
+        assert len(response.json()["team"]) == 3
         weights[language] = script + gzipped(response.content)
     smallest = min(weights, key=weights.__getitem__)
     largest = max(weights, key=weights.__getitem__)

@@ -462,7 +462,7 @@
       h("div", { class: "h" }, [team, h("div", { class: "hn" }, [h("strong", {}, cfg.name || T.chat), u.sub, cfg.reply_time ? h("span", { class: "sub" }, cfg.reply_time) : ""]), u.closeBtn]),
       u.offline, u.body, u.typing, u.conn, u.err, u.details, u.thanksEmail, u.composer
     ]);
-    var wrap = h("div", { class: "w" + (cfg.position === "left" ? " lf" : ""), dir: cfg.dir === "rtl" ? "rtl" : "ltr", lang: cfg.lang }, [u.launcher, u.panel]);
+    var wrap = h("div", { class: "w" + (cfg.position === "left" ? " lf" : ""), dir: cfg.dir, lang: cfg.lang }, [u.launcher, u.panel]);
     wrap.style.setProperty("--a", accent);
     wrap.style.setProperty("--f", light ? "#111" : "#fff");
     root.append(wrap);
