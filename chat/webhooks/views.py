@@ -42,16 +42,27 @@ def _endpoint(request: HttpRequest, pk: int) -> Endpoint:
     return found
 
 
+def _site_param(request: HttpRequest) -> int | None:
+    """``?site=<pk>``: one site's endpoints (a site's settings page links here so)."""
+    raw = request.GET.get("site", "")
+    return int(raw) if raw.isdigit() else None
+
+
 @staff_required
 def endpoint_list(request: HttpRequest) -> HttpResponse:
     endpoints = selectors.manageable_endpoints(user=request.user).order_by("site__name", "pk")
-    return render(request, "webhooks/endpoint_list.html", {"endpoints": endpoints})
+    site_id = _site_param(request)
+    if site_id is not None:
+        endpoints = endpoints.filter(site_id=site_id)
+    return render(
+        request, "webhooks/endpoint_list.html", {"endpoints": endpoints, "site_id": site_id}
+    )
 
 
 @staff_required
 def endpoint_create(request: HttpRequest) -> HttpResponse:
     sites = selectors.manageable_sites(user=request.user)
-    form = EndpointForm(request.POST or None, sites=sites)
+    form = EndpointForm(request.POST or None, sites=sites, initial={"site": _site_param(request)})
     if request.method == "POST" and form.is_valid():
         endpoint = services.endpoint_save(endpoint=form.save(commit=False))
         messages.success(request, "Endpoint added. Copy its secret to your receiver.")

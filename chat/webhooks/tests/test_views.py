@@ -184,3 +184,19 @@ def test_a_superuser_manages_every_site(
     assert client.get(reverse("webhooks:endpoint", args=[elsewhere.pk])).status_code == 200
     assert client.post(reverse("webhooks:endpoint_delete", args=[elsewhere.pk])).status_code == 302
     assert not Endpoint.objects.exists()
+
+
+def test_the_list_can_show_one_site(
+    staff: Client,
+    site: Site,
+    other_site: Site,
+    agent: Agent,
+    make_endpoint: Callable[..., Endpoint],
+) -> None:
+    agent.sites.add(other_site)
+    make_endpoint(PUBLIC + "/shop")
+    make_endpoint(PUBLIC + "/other", on=other_site)
+    page = staff.get(reverse("webhooks:endpoints") + f"?site={other_site.pk}").content.decode()
+    assert "/other" in page and "/shop" not in page
+    form = staff.get(reverse("webhooks:endpoint_create") + f"?site={other_site.pk}")
+    assert f'<option value="{other_site.pk}" selected>' in form.content.decode()
