@@ -39,6 +39,8 @@ class SiteSettingsForm(forms.ModelForm[Site]):
             "sound": _("Sound on a new reply while the chat is closed"),
         }
         help_texts = {
+            "show_team": "",  # the labels say it all
+            "sound": "",
             "allowed_origins": _(
                 "One per line, exactly as browsers send it: scheme://host[:port], "
                 "e.g. https://shop.example.com. No paths, wildcards or duplicates."
@@ -59,6 +61,7 @@ class SiteSettingsForm(forms.ModelForm[Site]):
         }
 
     def __init__(self, *args: object, **kwargs: object) -> None:
+        kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         position = self.fields["position"]
         language = self.fields["language"]

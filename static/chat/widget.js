@@ -69,7 +69,6 @@
     });
   }
 
-  // --- the socket
   function needed() { return isOpen || outbox.length > 0 || S.keep; }
 
   function send(frame) {
@@ -172,7 +171,6 @@
     connect();
   }
 
-  // --- frames from the server
   function frame(f) {
     var t = f.type;
     if (t === "session") {
@@ -268,7 +266,6 @@
     scroll();
   }
 
-  // --- sending
   function submit(text) {
     text = text.trim();
     if (!text) return false;
@@ -307,7 +304,6 @@
     }, 300);
   }
 
-  // --- the interface
   function h(tag, attrs, kids) {
     var el = doc.createElement(tag);
     for (var k in attrs) if (attrs[k] != null) el.setAttribute(k, attrs[k] === true ? "" : attrs[k]);
@@ -332,7 +328,7 @@
   }
   function bubble(sender, text, name) {
     var who = sender === "visitor" ? T.you : sender === "agent" ? name || T.agent : "";
-    var body = h("p", { class: "tx" });
+    var body = h("p", { class: "tx", dir: "auto" }); // a visitor's own script, whatever the widget's
     linkify(body, text);
     var meta = h("span", { class: "mt", "aria-hidden": sender === "agent" ? "true" : null }, sender === "agent" ? who : "");
     return h("div", { class: "m " + (who ? sender : "system") }, [who ? h("span", { class: "sr" }, who + ": ") : "", body, meta]);
@@ -369,8 +365,9 @@
     ui.badge.childNodes[1].textContent = unread > 9 ? "9+" : unread;
   }
   function ding() {
-    // Made, not fetched; silent until the visitor has used the page (autoplay rules).
-    if (!sound || !cfg.sound) return;
+    // Made, not fetched; only after a gesture (autoplay rules), or the browser complains.
+    var ua = navigator.userActivation;
+    if (!sound || !cfg.sound || ua && !ua.hasBeenActive) return;
     try {
       var a = audio = audio || new AudioContext(), o = a.createOscillator(), g = a.createGain(), now = a.currentTime;
       o.frequency.value = 880;
@@ -380,7 +377,7 @@
       o.start();
       o.stop(now + 0.4);
       emit("sound");
-    } catch (e) { /* no audio here */ }
+    } catch (e) { /* no audio */ }
   }
 
   function render() {
@@ -546,8 +543,8 @@
     "box-shadow:0 8px 30px rgba(0,0,0,.25)}",
     ".h{display:flex;align-items:center;justify-content:space-between;gap:8px;padding:14px 16px;background:var(--a);color:var(--f)}",
     ".h strong,.sub{display:block;font-size:16px}.sub{font-size:13px;opacity:.9}.hn{flex:1;min-width:0}",
-    ".tm{display:flex}.tm span{width:30px;height:30px;border-radius:50%;margin-inline-end:-6px;border:2px solid var(--a);color:#fff;",
-    "font-size:12px;font-weight:700;display:flex;align-items:center;justify-content:center}.tm:not(:empty){margin-inline-end:10px}",
+    ".tm{display:flex}.tm span{width:30px;height:30px;border-radius:50%;border:2px solid var(--a);color:#fff;font-size:12px;",
+    "font-weight:700;line-height:26px;text-align:center}.tm span+span{margin-inline-start:-6px}",
     ".x{background:none;border:0;color:inherit;padding:4px;display:flex}.x svg{fill:none;stroke:currentColor;stroke-width:2;width:22px;height:22px}",
     ".b{flex:1;overflow-y:auto;padding:12px 16px;background:#f6f7f9}",
     ".g{margin:0 0 12px;padding:10px 12px;background:#fff;border-radius:10px;border:1px solid #e3e5e8}",
@@ -573,7 +570,6 @@
     "input,textarea{font-size:16px}}" // 16px keeps iOS from zooming in on focus
   ].join("");
 
-  // --- the page's API: window.Parley
   var queued = Array.isArray(win.Parley) ? win.Parley : [];
   var api = win.Parley = {
     version: "1",
