@@ -18,7 +18,8 @@ from chat.webhooks.models import Attempt, Delivery, Endpoint, Event
 class EndpointAdmin(admin.ModelAdmin[Endpoint]):
     form = EndpointForm
     list_display = ["url", "site", "is_active", "include_notes", "failing_since", "created_at"]
-    list_filter = ["is_active", "site"]
+    # RelatedOnly: a staff user's filters list only what they may see.
+    list_filter = ["is_active", ("site", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["url", "description"]
     list_select_related = ["site"]
     readonly_fields = ["secret", "failing_since", "paused_at", "paused_reason", "created_at"]
@@ -66,7 +67,7 @@ class DeliveryAdmin(admin.ModelAdmin[Delivery]):
         "last_attempt_at",
         "next_attempt_at",
     ]
-    list_filter = ["status", "endpoint", "event__type"]
+    list_filter = ["status", ("endpoint", admin.RelatedOnlyFieldListFilter), "event__type"]
     list_select_related = ["event", "endpoint"]
     search_fields = ["event__id", "endpoint__url"]
     readonly_fields = [
@@ -107,7 +108,7 @@ class DeliveryAdmin(admin.ModelAdmin[Delivery]):
 @admin.register(Event)
 class EventAdmin(admin.ModelAdmin[Event]):
     list_display = ["id", "type", "site", "conversation", "created_at"]
-    list_filter = ["type", "site"]
+    list_filter = ["type", ("site", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["id", "conversation__public_id"]
     list_select_related = ["site", "conversation"]
     readonly_fields = ["id", "site", "conversation", "type", "created_at", "body"]

@@ -112,3 +112,14 @@ def test_staff_see_only_the_sites_they_serve_in_the_admin(
     )
     add = client.get(reverse("admin:webhooks_endpoint_add")).content.decode()
     assert "Shop" in add and "Other" not in add
+    services.conversation_start(
+        site=other_site,
+        public_id="conv-other",
+        visitor=Visitor.objects.create(site=other_site),
+        context={},
+        ip="10.0.0.1",
+        first_message="hello",
+    )
+    for name in ["delivery", "event"]:
+        page = client.get(reverse(f"admin:webhooks_{name}_changelist")).content.decode()
+        assert theirs.url not in page and "conv-other" not in page and "Other" not in page
