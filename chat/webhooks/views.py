@@ -74,7 +74,8 @@ def endpoint_create(request: HttpRequest) -> HttpResponse:
 def endpoint_detail(request: HttpRequest, pk: int) -> HttpResponse:
     endpoint = _endpoint(request, pk)
     sites = selectors.manageable_sites(user=request.user)
-    form = EndpointForm(request.POST or None, instance=endpoint, sites=sites)
+    # The form edits its own copy: a refused change must not show on the page as saved.
+    form = EndpointForm(request.POST or None, instance=_endpoint(request, pk), sites=sites)
     if request.method == "POST" and form.is_valid():
         services.endpoint_save(endpoint=form.save(commit=False))
         messages.success(request, "Endpoint saved.")
