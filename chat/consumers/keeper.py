@@ -32,6 +32,7 @@ from django.conf import settings
 
 from chat import selectors, services
 from chat.consumers.db import db
+from chat.servicelevels import services as servicelevels
 
 logger = logging.getLogger(__name__)
 
@@ -172,6 +173,7 @@ class SocketKeeper:
             "renew": self.renew,
             "refresh": self.refresh_and_audit,
             "sweep": self.sweep,
+            "servicelevels": self.service_levels,
         }
         intervals = {
             "flush": 0.0,
@@ -179,6 +181,7 @@ class SocketKeeper:
             "renew": settings.CHAT_PRESENCE_LEASE_SECONDS / 3,
             "refresh": settings.CHAT_GROUP_REFRESH_SECONDS,
             "sweep": settings.CHAT_PRESENCE_SWEEP_SECONDS,
+            "servicelevels": settings.CHAT_PRESENCE_SWEEP_SECONDS,
         }
         now = time.monotonic()
         due = {key: now + interval for key, interval in intervals.items()}
@@ -210,3 +213,6 @@ class SocketKeeper:
 
     async def sweep(self) -> None:
         await db(services.presence_sweep)()
+
+    async def service_levels(self) -> None:
+        await db(servicelevels.upkeep)()

@@ -34,6 +34,7 @@ from chat.services.conversations import (
 )
 from chat.services.presence import presence_lease_open, presence_lease_take
 from chat.services.visitors import visitor_create
+from chat.servicelevels import services as servicelevels
 from chat.tasks import email_reply_to_away_visitor
 
 
@@ -115,6 +116,8 @@ def conversation_start(
                 presence_lease_open(channel_name=channel_name, visitor_id=visitor.pk)
             return Conversation.objects.select_related("visitor", "site").get(pk=existing.pk)
         raise ChatError("conversation_taken", "This conversation belongs to someone else.") from exc
+    if servicelevels.conversation_arrived(conversation=conversation):
+        conversation.refresh_from_db(fields=["status", "assignee", "claimed_at"])
     return conversation
 
 
@@ -187,6 +190,8 @@ def message_post(
         if sender == Message.Sender.AGENT:
             events.agent_read(conversation=conversation)  # after the reply itself
             _email_if_visitor_away(conversation, message)
+    if before.status == Conversation.Status.RESOLVED and conversation.status == "waiting":
+        servicelevels.assign_waiting(site_id=conversation.site_id)  # back in the queue
     return PostResult(message=message, conversation=conversation, created=True)
 
 

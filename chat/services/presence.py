@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from chat import events, selectors
 from chat.models import Agent, Presence, Visitor
+from chat.servicelevels import services as servicelevels
 
 CHUNK = 500
 
@@ -119,6 +120,8 @@ def _agent_flip(*, agent_id: int, available: bool) -> bool:
                 site_id: selectors.site_has_online_agent(site_id=site_id) for site_id in site_ids
             }
             events.availability_changed(agent=agent, site_ids=site_ids, online_by_site=online)
+    if changed:
+        servicelevels.agent_availability_changed(agent_id=agent_id, available=available)
     return bool(changed)
 
 

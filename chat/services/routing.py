@@ -21,6 +21,7 @@ from chat.services.conversations import (
     create_message,
     locked_conversation,
 )
+from chat.servicelevels import services as servicelevels
 from chat.webhooks import outbox as webhooks_outbox
 
 
@@ -89,12 +90,14 @@ def conversation_resolve(*, conversation_id: int, agent: Agent) -> Conversation:
         conversation.resolved_at = now
         return True
 
-    return _routing_change(
+    conversation = _routing_change(
         conversation_id=conversation_id,
         agent=agent,
         change=change,
         system_text=f"{agent.name} resolved the conversation",
     )
+    servicelevels.assign_waiting(site_id=conversation.site_id)  # the agent has room again
+    return conversation
 
 
 def conversation_reopen(*, conversation_id: int, agent: Agent) -> Conversation:
@@ -168,6 +171,8 @@ def agent_release(*, agent: Agent) -> None:
             change=change,
             system_text=f"{agent.name} is no longer available; back in the queue",
         )
+    for site_id in agent.sites.values_list("id", flat=True) if ids else []:
+        servicelevels.assign_waiting(site_id=site_id)
 
 
 def conversation_rate(*, conversation_id: int, rating: object) -> Conversation:

@@ -1,0 +1,1 @@
+"""Service levels: business hours, away mode and automatic assignment with capacity."""

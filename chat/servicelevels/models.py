@@ -1,0 +1,151 @@
+"""A site's promises (hours, assignment, capacity) and the events that measure them."""
+
+from __future__ import annotations
+
+import zoneinfo
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+
+from chat.models import Agent, Conversation, Site
+
+
+def validate_time_zone(value: str) -> None:
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValidationError(f"{value!r} is not a time zone (e.g. Europe/Berlin).") from exc
+
+
+class SiteSchedule(models.Model):
+    """One site's service settings. A site without one: always open, assignment off."""
+
+    class Assignment(models.TextChoices):
+        OFF = "off", "Off: agents claim from the pool"
+        ROUND_ROBIN = "round_robin", "Round robin"
+        BALANCED = "balanced", "Balanced (fewest open conversations)"
+
+    class AwayPolicy(models.TextChoices):
+        KEEP = "keep", "Keep their conversations"
+        RETURN = "return", "Return them to the queue after the grace period"
+
+    site = models.OneToOneField(Site, on_delete=models.CASCADE, related_name="service_schedule")
+    time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
+    hours_enabled = models.BooleanField(
+        default=False, help_text="Off: always within hours. On: the weekly hours below."
+    )
+    assignment = models.CharField(
+        max_length=12, choices=Assignment.choices, default=Assignment.OFF
+    )
+    default_capacity = models.PositiveSmallIntegerField(
+        default=3,
+        validators=[MinValueValidator(1)],
+        help_text="Most open conversations an agent is assigned (an agent may override it).",
+    )
+    away_policy = models.CharField(
+        max_length=6, choices=AwayPolicy.choices, default=AwayPolicy.KEEP
+    )
+    away_grace_minutes = models.PositiveSmallIntegerField(default=5)
+    expected_reply_minutes = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Told to visitors within hours. Empty: not shown."
+    )
+
+    def __str__(self) -> str:
+        return f"Service levels of {self.site}"
+
+
+class WeeklyHours(models.Model):
+    """One opening span of a weekday, in the schedule's time zone."""
+
+    schedule = models.ForeignKey(SiteSchedule, on_delete=models.CASCADE, related_name="hours")
+    weekday = models.PositiveSmallIntegerField(
+        choices=[
+            (0, "Monday"),
+            (1, "Tuesday"),
+            (2, "Wednesday"),
+            (3, "Thursday"),
+            (4, "Friday"),
+            (5, "Saturday"),
+            (6, "Sunday"),
+        ]
+    )
+    opens = models.TimeField()
+    closes = models.TimeField()
+
+    class Meta:
+        ordering = ["weekday", "opens"]
+        verbose_name_plural = "weekly hours"
+        constraints = [
+            models.CheckConstraint(condition=Q(opens__lt=F("closes")), name="hours_open_first")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.opens:%H:%M}–{self.closes:%H:%M}"
+
+
+class Holiday(models.Model):
+    """A date on which the site is closed all day."""
+
+    schedule = models.ForeignKey(
+        SiteSchedule, on_delete=models.CASCADE, related_name="holidays"
+    )
+    date = models.DateField()
+    name = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["date"]
+        constraints = [
+            models.UniqueConstraint(fields=["schedule", "date"], name="holiday_once_per_date")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.name}".strip()
+
+
+class AgentCapacity(models.Model):
+    agent = models.OneToOneField(Agent, on_delete=models.CASCADE, related_name="service_capacity")
+    capacity = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text="Empty: each site's default capacity.",
+    )
+    # Set when the agent stops being available, cleared when they come back: the away
+    # policy returns their conversations once this is older than the grace period.
+    away_since = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = "agent capacities"
+
+    def __str__(self) -> str:
+        return f"{self.agent}: {self.capacity or 'site default'}"
+
+
+class ServiceEvent(models.Model):
+    """What happened to a conversation, stored when it happened (reports read these)."""
+
+    class Kind(models.TextChoices):
+        ARRIVED = "arrived", "Arrived"
+        ASSIGNED = "assigned", "Assigned"
+        RETURNED = "returned", "Returned to the queue"
+
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="+")
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="+")
+    agent = models.ForeignKey(
+        Agent, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    at = models.DateTimeField()
+    out_of_hours = models.BooleanField(default=False)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["site", "kind", "at"], name="sl_event_site_idx"),
+            models.Index(fields=["agent", "kind", "at"], name="sl_event_agent_idx"),
+            models.Index(fields=["conversation", "kind"], name="sl_event_conv_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.conversation_id} at {self.at:%Y-%m-%d %H:%M}"

@@ -1,0 +1,226 @@
+"""Writes of service levels: automatic assignment with capacity, and the away policy.
+
+Assignment is atomic across processes. :func:`assign_waiting` locks the rows of the
+site's available agents (always in primary-key order, so two assigners never deadlock)
+before it counts their open conversations; the counts it then reads are committed and
+cannot grow under it, so no agent is pushed past capacity by assignment. It locks the
+waiting conversations it takes with SKIP LOCKED: a conversation being claimed or written
+to elsewhere is left for the next round, so an assigner never waits for a conversation
+lock while holding agent locks, and a conversation is never assigned twice (its status
+is re-read under its lock). On SQLite every write transaction is serial already
+(``transaction_mode = IMMEDIATE``).
+
+Callers must not hold agent row locks; holding a conversation lock is fine.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from chat import events, selectors
+from chat.models import Agent, Conversation, Message
+from chat.services.conversations import assign, create_message, locked_conversation
+from chat.servicelevels import selectors as sl_selectors
+from chat.servicelevels.models import AgentCapacity, ServiceEvent, SiteSchedule
+
+NEVER = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _assigning_schedule(site_id: int) -> SiteSchedule | None:
+    schedule = SiteSchedule.objects.filter(site_id=site_id).first()
+    if schedule is None or schedule.assignment == SiteSchedule.Assignment.OFF:
+        return None
+    return schedule
+
+
+def assign_waiting(*, site_id: int) -> list[int]:
+    """Give the site's waiting conversations, oldest first, to its available agents with
+    room, as its schedule says (round robin or balanced). Returns the conversation ids
+    assigned. With assignment off (or no schedule) one query and nothing else."""
+    schedule = _assigning_schedule(site_id)
+    if schedule is None:
+        return []
+    with transaction.atomic():
+        agents = list(
+            selectors.available_agents()
+            .filter(sites__id=site_id)
+            .select_related("user")
+            .select_for_update(of=("self",))
+            .order_by("pk")
+        )
+        if not agents:
+            return []
+        ids = [agent.pk for agent in agents]
+        load = sl_selectors.open_counts(agent_ids=ids)
+        overrides = dict(
+            AgentCapacity.objects.filter(agent_id__in=ids, capacity__isnull=False).values_list(
+                "agent_id", "capacity"
+            )
+        )
+        room = {pk: overrides.get(pk, schedule.default_capacity) - load[pk] for pk in ids}
+        total = sum(max(n, 0) for n in room.values())
+        if total <= 0:
+            return []
+        last = dict(
+            ServiceEvent.objects.filter(kind=ServiceEvent.Kind.ASSIGNED, agent_id__in=ids)
+            .order_by()
+            .values_list("agent_id")
+            .annotate(at=Max("at"))
+        )
+        waiting = list(
+            Conversation.objects.filter(site_id=site_id, status=Conversation.Status.WAITING)
+            .select_related("visitor")
+            .select_for_update(of=("self",), skip_locked=True)
+            .order_by("waiting_since", "id")[:total]
+        )
+        now = timezone.now()
+        assigned: list[ServiceEvent] = []
+        for conversation in waiting:
+            candidates = [agent for agent in agents if room[agent.pk] > 0]
+            if schedule.assignment == SiteSchedule.Assignment.BALANCED:
+                agent = min(candidates, key=lambda a: (load[a.pk], last.get(a.pk, NEVER), a.pk))
+            else:
+                agent = min(candidates, key=lambda a: (last.get(a.pk, NEVER), a.pk))
+            _assign_one(conversation, agent, now)
+            room[agent.pk] -= 1
+            load[agent.pk] += 1
+            last[agent.pk] = now + timedelta(microseconds=len(assigned))
+            assigned.append(
+                ServiceEvent(
+                    kind=ServiceEvent.Kind.ASSIGNED,
+                    site_id=site_id,
+                    conversation=conversation,
+                    agent=agent,
+                    at=last[agent.pk],
+                )
+            )
+        ServiceEvent.objects.bulk_create(assigned)
+    return [event.conversation_id for event in assigned]
+
+
+def _assign_one(conversation: Conversation, agent: Agent, now: datetime) -> None:
+    before = events.Snapshot.of(conversation)
+    assign(conversation, agent, now)
+    message = create_message(
+        conversation, sender=Message.Sender.SYSTEM, body=f"Assigned to {agent.name}"
+    )
+    conversation.save()
+    events.conversation_changed(conversation, before=before, message=message)
+
+
+def conversation_arrived(*, conversation: Conversation) -> bool:
+    """A new conversation entered the queue: note whether it came out of hours, then
+    assign if the site assigns. Returns whether this conversation was assigned."""
+    schedule = sl_selectors.site_schedule(site_id=conversation.site_id)
+    if schedule is None:
+        return False
+    ServiceEvent.objects.create(
+        kind=ServiceEvent.Kind.ARRIVED,
+        site_id=conversation.site_id,
+        conversation=conversation,
+        at=conversation.created_at,
+        out_of_hours=not sl_selectors.within_hours(
+            schedule=schedule, at=conversation.created_at
+        ),
+    )
+    if schedule.assignment == SiteSchedule.Assignment.OFF:
+        return False
+    return conversation.pk in assign_waiting(site_id=conversation.site_id)
+
+
+def agent_availability_changed(*, agent_id: int, available: bool) -> None:
+    """Presence flipped: note when the agent went away (for the away policy); an agent
+    who came back has room, so their sites' queues move."""
+    if not available:
+        AgentCapacity.objects.update_or_create(
+            agent_id=agent_id, defaults={"away_since": timezone.now()}
+        )
+        return
+    AgentCapacity.objects.filter(agent_id=agent_id).update(away_since=None)
+    sites = (
+        SiteSchedule.objects.filter(site__agents=agent_id)
+        .exclude(assignment=SiteSchedule.Assignment.OFF)
+        .values_list("site_id", flat=True)
+    )
+    for site_id in list(sites):
+        assign_waiting(site_id=site_id)
+
+
+def agent_capacity_set(*, agent: Agent, capacity: int | None) -> None:
+    """Override one agent's capacity (None: each site's default); a raise fills it."""
+    AgentCapacity.objects.update_or_create(agent=agent, defaults={"capacity": capacity})
+    for site_id in SiteSchedule.objects.filter(site__agents=agent).values_list(
+        "site_id", flat=True
+    ):
+        assign_waiting(site_id=site_id)
+
+
+def return_from_away(*, now: datetime | None = None) -> int:
+    """Sites whose away policy is "return": conversations of agents away longer than the
+    grace period go back to the queue (and on to someone available). Safe in every
+    process at once: each conversation is re-checked under its lock."""
+    now = now or timezone.now()
+    returned = 0
+    touched: set[int] = set()
+    schedules = SiteSchedule.objects.filter(away_policy=SiteSchedule.AwayPolicy.RETURN)
+    for schedule in schedules:
+        cutoff = now - timedelta(minutes=schedule.away_grace_minutes)
+        stale = Conversation.objects.filter(
+            site_id=schedule.site_id,
+            status=Conversation.Status.OPEN,
+            assignee__service_capacity__away_since__lte=cutoff,
+        ).values_list("pk", flat=True)
+        for pk in list(stale[:500]):
+            returned += _return_one(pk, now)
+            touched.add(schedule.site_id)
+    for site_id in touched:
+        assign_waiting(site_id=site_id)
+    return returned
+
+
+def _return_one(conversation_id: int, now: datetime) -> bool:
+    with transaction.atomic():
+        conversation = locked_conversation(conversation_id)
+        agent = conversation.assignee
+        if (
+            conversation.status != Conversation.Status.OPEN
+            or agent is None
+            or selectors.agent_is_available(agent_id=agent.pk)
+        ):
+            return False
+        before = events.Snapshot.of(conversation)
+        conversation.status = Conversation.Status.WAITING
+        conversation.assignee = None
+        conversation.waiting_since = now
+        message = create_message(
+            conversation,
+            sender=Message.Sender.SYSTEM,
+            body=f"{agent.name} is away; back in the queue",
+        )
+        conversation.save()
+        events.conversation_changed(conversation, before=before, message=message)
+        ServiceEvent.objects.create(
+            kind=ServiceEvent.Kind.RETURNED,
+            site_id=conversation.site_id,
+            conversation=conversation,
+            agent=agent,
+            at=now,
+        )
+    return True
+
+
+def upkeep() -> int:
+    """Run by each process's socket keeper: the away policy, then every assigning site's
+    queue once (a safety net for a hook that was missed: a crash between commit and
+    assignment, a capacity raised in the admin)."""
+    moved = return_from_away()
+    for site_id in SiteSchedule.objects.exclude(
+        assignment=SiteSchedule.Assignment.OFF
+    ).values_list("site_id", flat=True):
+        if Conversation.objects.filter(site_id=site_id, status=Conversation.Status.WAITING).exists():
+            moved += len(assign_waiting(site_id=site_id))
+    return moved
