@@ -36,9 +36,7 @@ class SiteSchedule(models.Model):
     hours_enabled = models.BooleanField(
         default=False, help_text="Off: always within hours. On: the weekly hours below."
     )
-    assignment = models.CharField(
-        max_length=12, choices=Assignment.choices, default=Assignment.OFF
-    )
+    assignment = models.CharField(max_length=12, choices=Assignment.choices, default=Assignment.OFF)
     default_capacity = models.PositiveSmallIntegerField(
         default=3,
         validators=[MinValueValidator(1)],
@@ -82,15 +80,13 @@ class WeeklyHours(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_weekday_display()} {self.opens:%H:%M}–{self.closes:%H:%M}"
+        return f"{self.get_weekday_display()} {self.opens:%H:%M}-{self.closes:%H:%M}"
 
 
 class Holiday(models.Model):
     """A date on which the site is closed all day."""
 
-    schedule = models.ForeignKey(
-        SiteSchedule, on_delete=models.CASCADE, related_name="holidays"
-    )
+    schedule = models.ForeignKey(SiteSchedule, on_delete=models.CASCADE, related_name="holidays")
     date = models.DateField()
     name = models.CharField(max_length=100, blank=True)
 

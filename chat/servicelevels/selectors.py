@@ -28,9 +28,7 @@ class WidgetStatus(TypedDict):
 def site_schedule(*, site_id: int) -> SiteSchedule | None:
     """The schedule with its hours and holidays loaded (three queries), or None."""
     return (
-        SiteSchedule.objects.filter(site_id=site_id)
-        .prefetch_related("hours", "holidays")
-        .first()
+        SiteSchedule.objects.filter(site_id=site_id).prefetch_related("hours", "holidays").first()
     )
 
 

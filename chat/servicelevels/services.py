@@ -23,9 +23,9 @@ from django.utils import timezone
 
 from chat import events, selectors
 from chat.models import Agent, Conversation, Message
-from chat.services.conversations import assign, create_message, locked_conversation
 from chat.servicelevels import selectors as sl_selectors
 from chat.servicelevels.models import AgentCapacity, ServiceEvent, SiteSchedule
+from chat.services.conversations import assign, create_message, locked_conversation
 
 NEVER = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -56,11 +56,13 @@ def assign_waiting(*, site_id: int) -> list[int]:
             return []
         ids = [agent.pk for agent in agents]
         load = sl_selectors.open_counts(agent_ids=ids)
-        overrides = dict(
-            AgentCapacity.objects.filter(agent_id__in=ids, capacity__isnull=False).values_list(
+        overrides: dict[int, int] = {
+            agent_id: capacity
+            for agent_id, capacity in AgentCapacity.objects.filter(agent_id__in=ids).values_list(
                 "agent_id", "capacity"
             )
-        )
+            if capacity is not None
+        }
         room = {pk: overrides.get(pk, schedule.default_capacity) - load[pk] for pk in ids}
         total = sum(max(n, 0) for n in room.values())
         if total <= 0:
@@ -123,9 +125,7 @@ def conversation_arrived(*, conversation: Conversation) -> bool:
         site_id=conversation.site_id,
         conversation=conversation,
         at=conversation.created_at,
-        out_of_hours=not sl_selectors.within_hours(
-            schedule=schedule, at=conversation.created_at
-        ),
+        out_of_hours=not sl_selectors.within_hours(schedule=schedule, at=conversation.created_at),
     )
     if schedule.assignment == SiteSchedule.Assignment.OFF:
         return False
@@ -218,9 +218,11 @@ def upkeep() -> int:
     queue once (a safety net for a hook that was missed: a crash between commit and
     assignment, a capacity raised in the admin)."""
     moved = return_from_away()
-    for site_id in SiteSchedule.objects.exclude(
-        assignment=SiteSchedule.Assignment.OFF
-    ).values_list("site_id", flat=True):
-        if Conversation.objects.filter(site_id=site_id, status=Conversation.Status.WAITING).exists():
+    for site_id in SiteSchedule.objects.exclude(assignment=SiteSchedule.Assignment.OFF).values_list(
+        "site_id", flat=True
+    ):
+        if Conversation.objects.filter(
+            site_id=site_id, status=Conversation.Status.WAITING
+        ).exists():
             moved += len(assign_waiting(site_id=site_id))
     return moved

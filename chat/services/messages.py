@@ -15,6 +15,7 @@ from chat.models import (
     Site,
     Visitor,
 )
+from chat.servicelevels import services as servicelevels
 from chat.services.checks import (
     ChatError,
     check_agent_serves,
@@ -34,7 +35,6 @@ from chat.services.conversations import (
 )
 from chat.services.presence import presence_lease_open, presence_lease_take
 from chat.services.visitors import visitor_create
-from chat.servicelevels import services as servicelevels
 from chat.tasks import email_reply_to_away_visitor
 
 

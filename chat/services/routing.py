@@ -13,6 +13,7 @@ from chat.models import (
     Conversation,
     Message,
 )
+from chat.servicelevels import services as servicelevels
 from chat.services.checks import ChatError, check_agent_serves
 from chat.services.conversations import (
     assign,
@@ -21,7 +22,6 @@ from chat.services.conversations import (
     create_message,
     locked_conversation,
 )
-from chat.servicelevels import services as servicelevels
 from chat.webhooks import outbox as webhooks_outbox
 
 
