@@ -76,6 +76,9 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "chat",
     "chat.webhooks",
+    "chat.api",
+    "chat.privacy",
+    "ninja",
     "chat.servicelevels",
     "dashboard",
 ]
@@ -324,6 +327,10 @@ WEBHOOK_RETRY_WINDOW_SECONDS = float(os.environ.get("WEBHOOK_RETRY_WINDOW_SECOND
 # An endpoint with no successful delivery for this long is paused and its site's staff
 # agents are mailed.
 WEBHOOK_PAUSE_AFTER_SECONDS = float(os.environ.get("WEBHOOK_PAUSE_AFTER_SECONDS", "86400"))
+
+# --- REST API (chat/api, docs/api.md) ------------------------------------------------
+# Requests per API token (or signed-in agent) per minute; more are answered 429.
+API_RATE_PER_MINUTE = int(os.environ.get("API_RATE_PER_MINUTE", "120"))
 
 LOGGING: dict[str, Any] = {
     "version": 1,

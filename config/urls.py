@@ -17,6 +17,9 @@ urlpatterns = [
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("settings/webhooks/", include("chat.webhooks.urls")),
+    path("settings/api-tokens/", include("chat.api.dashboard_urls")),
+    path("api/", include("chat.api.urls")),
+    path("privacy/", include("chat.privacy.urls")),
     path("", include("chat.urls")),
     path("", include("dashboard.urls")),
 ]

@@ -1,0 +1,11 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from chat.api import views
+
+app_name = "api_tokens"
+urlpatterns = [
+    path("", views.token_list, name="list"),
+    path("<int:pk>/revoke/", views.token_revoke, name="revoke"),
+]

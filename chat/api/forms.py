@@ -1,0 +1,15 @@
+from __future__ import annotations
+
+from django import forms
+from django.db.models import QuerySet
+
+from chat.models import Site
+
+
+class TokenForm(forms.Form):
+    site = forms.ModelChoiceField(queryset=Site.objects.none())
+    name = forms.CharField(max_length=100, help_text="What uses it, e.g. “CRM sync”.")
+
+    def __init__(self, *args: object, sites: QuerySet[Site], **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["site"].queryset = sites  # type: ignore[attr-defined]

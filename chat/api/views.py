@@ -1,0 +1,46 @@
+"""Dashboard page for API tokens (Settings → API tokens): staff who serve the site, and
+superusers. A new token is shown once, on the page that made it."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from chat.api import services
+from chat.api.forms import TokenForm
+from chat.api.models import ApiToken
+from chat.webhooks.selectors import manageable_sites, may_manage_webhooks
+
+
+@login_required
+def token_list(request: HttpRequest) -> HttpResponse:
+    if not may_manage_webhooks(user=request.user):
+        return HttpResponseForbidden("API tokens are managed by staff.")
+    sites = manageable_sites(user=request.user)
+    form = TokenForm(request.POST or None, sites=sites)
+    new_token = None
+    if request.method == "POST" and form.is_valid():
+        _, new_token = services.token_create(
+            site=form.cleaned_data["site"], name=form.cleaned_data["name"], user=request.user
+        )
+        form = TokenForm(sites=sites)
+    tokens = ApiToken.objects.filter(site__in=sites).select_related("site")
+    return render(
+        request,
+        "api/tokens.html",
+        {"form": form, "tokens": tokens, "new_token": new_token},
+    )
+
+
+@login_required
+@require_POST
+def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    token = ApiToken.objects.filter(pk=pk, site__in=manageable_sites(user=request.user)).first()
+    if token is None:
+        raise Http404("No such token on your sites.")
+    services.token_revoke(token=token)
+    messages.success(request, f"Token “{token.name}” revoked.")
+    return redirect("api_tokens:list")
