@@ -8,6 +8,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from chat import selectors
+from chat.servicelevels import selectors as servicelevels
 from chat.sightings import sighting_record
 from chat.widget_config import site_team, widget_config_payload
 
@@ -29,13 +30,16 @@ def widget_config(request: HttpRequest, key: str) -> HttpResponse:
             status=403,
         )
     else:
+        online = selectors.site_has_online_agent(site_id=site.pk)
         response = JsonResponse(
             widget_config_payload(
                 site=site,
                 requested_language=request.GET.get("lang", "")[:35],
-                agents_online=selectors.site_has_online_agent(site_id=site.pk),
+                agents_online=online,
                 team=site_team(site=site) if site.show_team else [],
-            ),
+            )
+            # within_hours, expected_reply (seconds), away_reason: see WidgetStatus
+            | servicelevels.widget_status(site_id=site.pk, agents_online=online),
             # UTF-8 rather than \u escapes and no spaces: every byte here is paid on load.
             json_dumps_params={"ensure_ascii": False, "separators": (",", ":")},
         )

@@ -1,7 +1,11 @@
 from __future__ import annotations
 
-from django.contrib import admin
+from typing import Any
 
+from django.contrib import admin
+from django.http import HttpRequest
+
+from chat.servicelevels import services
 from chat.servicelevels.models import (
     AgentCapacity,
     Holiday,
@@ -27,6 +31,10 @@ class SiteScheduleAdmin(admin.ModelAdmin[SiteSchedule]):
     list_select_related = ["site"]
     inlines = [WeeklyHoursInline, HolidayInline]
 
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        services.schedule_saved(schedule=form.instance)
+
 
 @admin.register(AgentCapacity)
 class AgentCapacityAdmin(admin.ModelAdmin[AgentCapacity]):
@@ -42,8 +50,8 @@ class ServiceEventAdmin(admin.ModelAdmin[ServiceEvent]):
     list_select_related = ["site", "conversation", "agent__user"]
     date_hierarchy = "at"
 
-    def has_add_permission(self, request: object) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request: object, obj: object = None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 import zoneinfo
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 from typing import Literal, TypedDict
 
+from django.core.cache import cache
 from django.db.models import Count
 from django.utils import timezone
 
 from chat import selectors as chat_selectors
-from chat.models import Agent, Conversation
-from chat.servicelevels.models import AgentCapacity, SiteSchedule
+from chat.models import Conversation
+from chat.servicelevels.models import SiteSchedule
 
 AwayReason = Literal["closed", "no_agent"]
 
 # How far ahead "when do we open next" looks: two weeks covers any holiday run.
 LOOKAHEAD_DAYS = 14
+HOURS_CACHE_SECONDS = 60
 
 
 class WidgetStatus(TypedDict):
@@ -25,46 +28,83 @@ class WidgetStatus(TypedDict):
     away_reason: AwayReason | None
 
 
+@dataclass(frozen=True)
+class Hours:
+    """A site's opening hours as plain values (cached by :func:`site_hours`)."""
+
+    time_zone: str
+    enabled: bool
+    spans: tuple[tuple[int, time, time], ...]  # (weekday, opens, closes), in order
+    holidays: frozenset[date]
+    expected_reply_minutes: int | None
+
+    @classmethod
+    def of(cls, schedule: SiteSchedule) -> Hours:
+        return cls(
+            time_zone=schedule.time_zone,
+            enabled=schedule.hours_enabled,
+            spans=tuple((h.weekday, h.opens, h.closes) for h in schedule.hours.all()),
+            holidays=frozenset(h.date for h in schedule.holidays.all()),
+            expected_reply_minutes=schedule.expected_reply_minutes,
+        )
+
+
 def site_schedule(*, site_id: int) -> SiteSchedule | None:
-    """The schedule with its hours and holidays loaded (three queries), or None."""
+    """The schedule with its hours and holidays loaded (three queries), or None (one)."""
     return (
         SiteSchedule.objects.filter(site_id=site_id).prefetch_related("hours", "holidays").first()
     )
 
 
-def _open_at(schedule: SiteSchedule, local: datetime) -> bool:
-    if any(holiday.date == local.date() for holiday in schedule.holidays.all()):
+def hours_cache_key(site_id: int) -> str:
+    return f"servicelevels:hours:{site_id}"
+
+
+def site_hours(*, site_id: int) -> Hours | None:
+    """The site's hours, cached for HOURS_CACHE_SECONDS: the widget's config endpoint is
+    hit on every page view of every customer site, and hours change rarely (a save
+    through :mod:`chat.servicelevels.services` forgets the cached copy at once)."""
+    key = hours_cache_key(site_id)
+    cached = cache.get(key)
+    if cached is not None:
+        return cached or None  # False: the site has no schedule
+    schedule = site_schedule(site_id=site_id)
+    hours = None if schedule is None else Hours.of(schedule)
+    cache.set(key, hours or False, HOURS_CACHE_SECONDS)
+    return hours
+
+
+def _open_at(hours: Hours, local: datetime) -> bool:
+    if local.date() in hours.holidays:
         return False
     moment = local.time()
     return any(
-        span.weekday == local.weekday() and span.opens <= moment < span.closes
-        for span in schedule.hours.all()
+        weekday == local.weekday() and opens <= moment < closes
+        for weekday, opens, closes in hours.spans
     )
 
 
-def within_hours(*, schedule: SiteSchedule | None, at: datetime | None = None) -> bool:
+def within_hours(*, hours: Hours | None, at: datetime | None = None) -> bool:
     """Whether ``at`` (default now) falls in the site's weekly hours and is no holiday."""
-    if schedule is None or not schedule.hours_enabled:
+    if hours is None or not hours.enabled:
         return True
     at = at or timezone.now()
-    return _open_at(schedule, at.astimezone(zoneinfo.ZoneInfo(schedule.time_zone)))
+    return _open_at(hours, at.astimezone(zoneinfo.ZoneInfo(hours.time_zone)))
 
 
-def next_opening(*, schedule: SiteSchedule, at: datetime) -> datetime | None:
+def next_opening(*, hours: Hours, at: datetime) -> datetime | None:
     """The first moment at or after ``at`` within hours; None if none in two weeks."""
-    zone = zoneinfo.ZoneInfo(schedule.time_zone)
+    zone = zoneinfo.ZoneInfo(hours.time_zone)
     local = at.astimezone(zone)
-    if _open_at(schedule, local):
+    if _open_at(hours, local):
         return at
     for day in range(LOOKAHEAD_DAYS + 1):
-        date = (local + timedelta(days=day)).date()
-        if any(holiday.date == date for holiday in schedule.holidays.all()):
+        day_date = (local + timedelta(days=day)).date()
+        if day_date in hours.holidays:
             continue
-        for span in schedule.hours.all():  # ordered by weekday, opens
-            if span.weekday != date.weekday():
-                continue
-            start = datetime.combine(date, span.opens, tzinfo=zone)
-            if start >= local:
+        for weekday, opens, _closes in hours.spans:
+            start = datetime.combine(day_date, opens, tzinfo=zone)
+            if weekday == day_date.weekday() and start >= local:
                 return start
     return None
 
@@ -74,25 +114,19 @@ def widget_status(*, site_id: int, agents_online: bool, at: datetime | None = No
     and when a reply can be expected (within hours: the site's setting; outside: the
     time until it opens again plus that setting)."""
     at = at or timezone.now()
-    schedule = site_schedule(site_id=site_id)
-    inside = within_hours(schedule=schedule, at=at)
-    reply = None
-    if schedule is not None and schedule.expected_reply_minutes is not None:
-        reply = schedule.expected_reply_minutes * 60
+    hours = site_hours(site_id=site_id)
+    inside = within_hours(hours=hours, at=at)
+    minutes = None if hours is None else hours.expected_reply_minutes
+    reply = None if minutes is None else minutes * 60
     reason: AwayReason | None = None
     if not inside:
+        assert hours is not None
         reason = "closed"
-        assert schedule is not None
-        opening = next_opening(schedule=schedule, at=at)
+        opening = next_opening(hours=hours, at=at)
         reply = None if opening is None else int((opening - at).total_seconds()) + (reply or 0)
     elif not agents_online:
         reason = "no_agent"
     return {"within_hours": inside, "expected_reply": reply, "away_reason": reason}
-
-
-def agent_capacity(*, agent: Agent, schedule: SiteSchedule) -> int:
-    override = AgentCapacity.objects.filter(agent=agent).values_list("capacity", flat=True).first()
-    return override or schedule.default_capacity
 
 
 def open_counts(*, agent_ids: list[int]) -> dict[int, int]:

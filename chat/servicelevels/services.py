@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -125,7 +126,9 @@ def conversation_arrived(*, conversation: Conversation) -> bool:
         site_id=conversation.site_id,
         conversation=conversation,
         at=conversation.created_at,
-        out_of_hours=not sl_selectors.within_hours(schedule=schedule, at=conversation.created_at),
+        out_of_hours=not sl_selectors.within_hours(
+            hours=sl_selectors.Hours.of(schedule), at=conversation.created_at
+        ),
     )
     if schedule.assignment == SiteSchedule.Assignment.OFF:
         return False
@@ -148,6 +151,14 @@ def agent_availability_changed(*, agent_id: int, available: bool) -> None:
     )
     for site_id in list(sites):
         assign_waiting(site_id=site_id)
+
+
+def schedule_saved(*, schedule: SiteSchedule) -> None:
+    """After the schedule, its hours or holidays changed (settings page, admin): the
+    widget hears of new hours at once, and a queue moves if assignment or capacity now
+    allows."""
+    cache.delete(sl_selectors.hours_cache_key(schedule.site_id))
+    assign_waiting(site_id=schedule.site_id)
 
 
 def agent_capacity_set(*, agent: Agent, capacity: int | None) -> None:

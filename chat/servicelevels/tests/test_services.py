@@ -198,3 +198,12 @@ def test_assignment_off_costs_one_query(
     make_schedule(assignment="off")
     with django_assert_num_queries(1):
         assert sl.assign_waiting(site_id=site.pk) == []
+
+
+def test_a_conversation_arriving_out_of_hours_is_marked_and_still_queued(
+    site: Site, make_schedule: Callable[..., SiteSchedule]
+) -> None:
+    make_schedule(assignment="off", hours_enabled=True)  # no weekly hours: always closed
+    conversation = start(site, 1)
+    assert conversation.status == "waiting"
+    assert ServiceEvent.objects.get(kind="arrived", conversation=conversation).out_of_hours
