@@ -261,6 +261,9 @@ def test_sound_and_unread_count_on_a_reply_while_closed_and_the_ended_state(
     assert page.evaluate("() => window.__sounds") == 1
 
     page.evaluate("() => Parley.sound(false)")  # the page can turn it off
+    # The composer is cleared when the reply comes back stored: type the next one after.
+    expect(alice.get_by_role("log", name="Transcript")).to_contain_text("Yes, hello!")
+    expect(reply).to_have_value("")
     reply.fill("Still there?")
     reply.press("Enter")
     expect(launcher).to_have_accessible_description("2 unread")
