@@ -1,0 +1,82 @@
+"""Service levels in a real browser: automatic assignment with capacity, away mode."""
+
+from __future__ import annotations
+
+from datetime import time
+
+import pytest
+from playwright.sync_api import Browser, expect
+
+from chat.models import Agent, Conversation, Site
+from chat.servicelevels.models import SiteSchedule, WeeklyHours
+from chat.services import agent_upsert, site_upsert
+from e2e.server import DaphneServer
+from e2e.test_dashboard import sign_in
+from e2e.visitor_client import ScriptedVisitor
+
+
+@pytest.fixture
+def shop(server: DaphneServer) -> Site:
+    site = site_upsert(
+        name="Shop", key="shop", origins=[server.url, f"http://localhost:{server.port}"]
+    )
+    agent_upsert(username="alice", password="pw-alice", site_keys=["shop"], display_name="Alice")
+    Agent.objects.update(availability="online")
+    return site
+
+
+def test_assigned_to_the_agent_with_room_then_queued_then_assigned_on_resolve(
+    browser: Browser, server: DaphneServer, shop: Site
+) -> None:
+    SiteSchedule.objects.create(site=shop, assignment="balanced", default_capacity=1)
+    alice = sign_in(browser, server, "alice")
+    mine = alice.get_by_role("list", name="My conversations")
+    pool = alice.get_by_role("list", name="Waiting conversations")
+
+    first = ScriptedVisitor(server.ws_url, "sl-e2e-0001", "shop").open()
+    first.say("Where is my parcel?", client_id="a1")
+    expect(mine).to_contain_text("Where is my parcel?")
+    status = first.wait_for(lambda f: f["type"] == "status" and f["status"] == "open")
+    assert status["agent_name"] == "Alice"
+
+    second = ScriptedVisitor(server.ws_url, "sl-e2e-0002", "shop").open()
+    second.say("Do you sell gift cards?", client_id="b1")
+    # Alice is full: the second one waits in the queue, where she sees it.
+    expect(pool.get_by_role("link")).to_contain_text("Do you sell gift cards?")
+    expect(mine).not_to_contain_text("Do you sell gift cards?")
+
+    mine.get_by_role("link").filter(has_text="Where is my parcel?").click()
+    alice.get_by_role("button", name="Resolve").click()
+    # Room again: the queue moves at once.
+    expect(mine).to_contain_text("Do you sell gift cards?")
+    expect(pool.get_by_role("link")).to_have_count(0)
+    second.wait_for(lambda f: f["type"] == "status" and f["status"] == "open")
+    assert Conversation.objects.get(public_id="sl-e2e-0002").assignee is not None
+    first.close()
+    second.close()
+
+
+def test_the_widget_config_switches_to_away_outside_hours(
+    browser: Browser, server: DaphneServer, shop: Site
+) -> None:
+    # Open only at an hour that has passed today and not begun tomorrow: a one-minute
+    # window at 00:00 UTC on a day that is not today, so now is outside hours.
+    import datetime as dt
+
+    tomorrow = (dt.datetime.now(dt.UTC) + dt.timedelta(days=1)).weekday()
+    schedule = SiteSchedule.objects.create(
+        site=shop, time_zone="UTC", hours_enabled=True, expected_reply_minutes=15
+    )
+    WeeklyHours.objects.create(schedule=schedule, weekday=tomorrow, opens=time(0), closes=time(1))
+    alice = sign_in(browser, server, "alice")  # someone is online: hours still rule
+    page = browser.new_context().new_page()
+    page.goto(f"http://localhost:{server.port}/demo/")
+    config = page.evaluate(f"fetch('{server.url}/widget/shop/config.json').then(r => r.json())")
+    assert config["within_hours"] is False
+    assert config["away_reason"] == "closed"
+    now = dt.datetime.now(dt.UTC)
+    opening = dt.datetime.combine(now.date() + dt.timedelta(days=1), time(0), tzinfo=dt.UTC)
+    expected = (opening - now).total_seconds() + 15 * 60
+    assert abs(config["expected_reply"] - expected) < 120
+    alice.context.close()
+    page.context.close()
