@@ -17,6 +17,7 @@ urlpatterns = [
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("settings/webhooks/", include("chat.webhooks.urls")),
+    path("service-levels/", include("chat.servicelevels.urls")),
     path("settings/api-tokens/", include("chat.api.dashboard_urls")),
     path("api/", include("chat.api.urls")),
     path("privacy/", include("chat.privacy.urls")),

@@ -12,7 +12,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from chat import selectors as chat_selectors
-from chat.models import Conversation
+from chat.models import Agent, Conversation
 from chat.servicelevels.models import SiteSchedule
 
 AwayReason = Literal["closed", "no_agent"]
@@ -150,3 +150,32 @@ def queue_position(*, conversation: Conversation) -> int | None:
         waiting_since__lt=conversation.waiting_since
     )
     return ahead.count() + 1
+
+
+@dataclass(frozen=True)
+class AgentLoad:
+    agent: Agent
+    open: int
+    capacity: int | None  # None: assignment is off on all of these sites
+
+
+def agent_loads(*, site_ids: list[int]) -> list[AgentLoad]:
+    """The agents of these sites with their open conversations and capacity (an agent's
+    own override, else the largest default among the sites that assign)."""
+    agents = list(
+        Agent.objects.filter(sites__id__in=site_ids, user__is_active=True)
+        .distinct()
+        .select_related("user", "service_capacity")
+        .order_by("-is_available", "display_name", "pk")
+    )
+    counts = open_counts(agent_ids=[agent.pk for agent in agents])
+    defaults = SiteSchedule.objects.filter(site_id__in=site_ids).exclude(
+        assignment=SiteSchedule.Assignment.OFF
+    )
+    default = max((s.default_capacity for s in defaults), default=None)
+    loads = []
+    for agent in agents:
+        override = getattr(agent, "service_capacity", None)
+        capacity = override.capacity if override is not None and override.capacity else default
+        loads.append(AgentLoad(agent=agent, open=counts[agent.pk], capacity=capacity))
+    return loads
