@@ -13,3 +13,6 @@ class TokenForm(forms.Form):
     def __init__(self, *args: object, sites: QuerySet[Site], **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.fields["site"].queryset = sites  # type: ignore[attr-defined]
+        only = list(sites[:2])
+        if len(only) == 1:  # one site: nothing to choose
+            self.fields["site"].initial = only[0].pk

@@ -15,18 +15,24 @@ from chat.api.models import ApiToken
 from chat.webhooks.selectors import manageable_sites, may_manage_webhooks
 
 
+NEW_TOKEN_KEY = "api_new_token"
+
+
 @login_required
 def token_list(request: HttpRequest) -> HttpResponse:
     if not may_manage_webhooks(user=request.user):
         return HttpResponseForbidden("API tokens are managed by staff.")
     sites = manageable_sites(user=request.user)
     form = TokenForm(request.POST or None, sites=sites)
-    new_token = None
     if request.method == "POST" and form.is_valid():
-        _, new_token = services.token_create(
+        _, token = services.token_create(
             site=form.cleaned_data["site"], name=form.cleaned_data["name"], user=request.user
         )
-        form = TokenForm(sites=sites)
+        # Shown on the next page only (popped there): a reload neither shows it again
+        # nor posts a second token.
+        request.session[NEW_TOKEN_KEY] = token
+        return redirect("api_tokens:list")
+    new_token = request.session.pop(NEW_TOKEN_KEY, None)
     tokens = ApiToken.objects.filter(site__in=sites).select_related("site")
     return render(
         request,
