@@ -126,8 +126,10 @@ class ServiceEvent(models.Model):
         ARRIVED = "arrived", "Arrived"
         ASSIGNED = "assigned", "Assigned"
         RETURNED = "returned", "Returned to the queue"
+        FIRST_REPLY = "first_reply", "First agent reply"
+        RESOLVED = "resolved", "Resolved"
 
-    kind = models.CharField(max_length=10, choices=Kind.choices)
+    kind = models.CharField(max_length=12, choices=Kind.choices)
     site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="+")
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="+")
     agent = models.ForeignKey(
@@ -135,8 +137,19 @@ class ServiceEvent(models.Model):
     )
     at = models.DateTimeField()
     out_of_hours = models.BooleanField(default=False)
+    # first_reply: since arrival; resolved: since arrival. Business seconds count only
+    # the site's hours (equal to seconds for a site without hours).
+    seconds = models.PositiveIntegerField(null=True, blank=True)
+    business_seconds = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["conversation"],
+                condition=Q(kind="first_reply"),
+                name="sl_event_one_first_reply",
+            )
+        ]
         indexes = [
             models.Index(fields=["site", "kind", "at"], name="sl_event_site_idx"),
             models.Index(fields=["agent", "kind", "at"], name="sl_event_agent_idx"),

@@ -179,3 +179,27 @@ def agent_loads(*, site_ids: list[int]) -> list[AgentLoad]:
         capacity = override.capacity if override is not None and override.capacity else default
         loads.append(AgentLoad(agent=agent, open=counts[agent.pk], capacity=capacity))
     return loads
+
+
+def business_seconds(*, hours: Hours | None, start: datetime, end: datetime) -> int:
+    """Seconds from ``start`` to ``end`` that fall within the site's hours (all of them
+    for a site without hours). Looks at most a year ahead."""
+    if end <= start:
+        return 0
+    if hours is None or not hours.enabled:
+        return int((end - start).total_seconds())
+    zone = zoneinfo.ZoneInfo(hours.time_zone)
+    day = start.astimezone(zone).date()
+    last = min(end.astimezone(zone).date(), day + timedelta(days=366))
+    total = 0.0
+    while day <= last:
+        if day not in hours.holidays:
+            for weekday, opens, closes in hours.spans:
+                if weekday != day.weekday():
+                    continue
+                lo = max(start, datetime.combine(day, opens, tzinfo=zone))
+                hi = min(end, datetime.combine(day, closes, tzinfo=zone))
+                if hi > lo:
+                    total += (hi - lo).total_seconds()
+        day += timedelta(days=1)
+    return int(total)

@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Exists, Max, OuterRef, Subquery
 from django.utils import timezone
 
 from chat import events, selectors
@@ -116,23 +116,78 @@ def _assign_one(conversation: Conversation, agent: Agent, now: datetime) -> None
 
 
 def conversation_arrived(*, conversation: Conversation) -> bool:
-    """A new conversation entered the queue: note whether it came out of hours, then
-    assign if the site assigns. Returns whether this conversation was assigned."""
-    schedule = sl_selectors.site_schedule(site_id=conversation.site_id)
-    if schedule is None:
-        return False
+    """A new conversation entered the queue: store its arrival (out of hours or not, for
+    the reports), then assign if the site assigns. Returns whether it was assigned."""
+    hours = sl_selectors.site_hours(site_id=conversation.site_id)
     ServiceEvent.objects.create(
         kind=ServiceEvent.Kind.ARRIVED,
         site_id=conversation.site_id,
         conversation=conversation,
         at=conversation.created_at,
-        out_of_hours=not sl_selectors.within_hours(
-            hours=sl_selectors.Hours.of(schedule), at=conversation.created_at
+        out_of_hours=not sl_selectors.within_hours(hours=hours, at=conversation.created_at),
+    )
+    return conversation.pk in assign_waiting(site_id=conversation.site_id)
+
+
+def conversation_resolved(*, conversation: Conversation) -> None:
+    """Store the resolution (time since arrival) and let the queue move: the agent has
+    room again. Called after the resolving transaction committed."""
+    resolved_at = conversation.resolved_at or timezone.now()
+    hours = sl_selectors.site_hours(site_id=conversation.site_id)
+    ServiceEvent.objects.create(
+        kind=ServiceEvent.Kind.RESOLVED,
+        site_id=conversation.site_id,
+        conversation=conversation,
+        agent_id=conversation.assignee_id,
+        at=resolved_at,
+        seconds=int((resolved_at - conversation.created_at).total_seconds()),
+        business_seconds=sl_selectors.business_seconds(
+            hours=hours, start=conversation.created_at, end=resolved_at
         ),
     )
-    if schedule.assignment == SiteSchedule.Assignment.OFF:
-        return False
-    return conversation.pk in assign_waiting(site_id=conversation.site_id)
+    assign_waiting(site_id=conversation.site_id)
+
+
+def first_replies_record(*, now: datetime | None = None, window_minutes: int = 10) -> int:
+    """Store the first agent reply of conversations active in the last ``window_minutes``
+    that have none stored yet. Run by the keeper rather than by ``message_post``, which
+    keeps the reply's hot path free of an extra insert; safe in every process at once
+    (one first reply per conversation is a unique constraint)."""
+    now = now or timezone.now()
+    first = Message.objects.filter(
+        conversation=OuterRef("pk"), sender=Message.Sender.AGENT
+    ).order_by("id")
+    done = ServiceEvent.objects.filter(
+        conversation=OuterRef("pk"), kind=ServiceEvent.Kind.FIRST_REPLY
+    )
+    rows = (
+        Conversation.objects.filter(last_message_at__gte=now - timedelta(minutes=window_minutes))
+        .exclude(Exists(done))
+        .annotate(
+            replied_at=Subquery(first.values("created_at")[:1]),
+            replier=Subquery(first.values("agent_id")[:1]),
+        )
+        .filter(replied_at__isnull=False)
+        .values_list("pk", "site_id", "created_at", "replied_at", "replier")[:500]
+    )
+    found = []
+    for pk, site_id, created_at, replied_at, replier in rows:
+        hours = sl_selectors.site_hours(site_id=site_id)
+        found.append(
+            ServiceEvent(
+                kind=ServiceEvent.Kind.FIRST_REPLY,
+                site_id=site_id,
+                conversation_id=pk,
+                agent_id=replier,
+                at=replied_at,
+                seconds=int((replied_at - created_at).total_seconds()),
+                business_seconds=sl_selectors.business_seconds(
+                    hours=hours, start=created_at, end=replied_at
+                ),
+            )
+        )
+    ServiceEvent.objects.bulk_create(found, ignore_conflicts=True)
+    return len(found)
 
 
 def agent_availability_changed(*, agent_id: int, available: bool) -> None:
@@ -228,6 +283,7 @@ def upkeep() -> int:
     """Run by each process's socket keeper: the away policy, then every assigning site's
     queue once (a safety net for a hook that was missed: a crash between commit and
     assignment, a capacity raised in the admin)."""
+    first_replies_record()
     moved = return_from_away()
     for site_id in SiteSchedule.objects.exclude(assignment=SiteSchedule.Assignment.OFF).values_list(
         "site_id", flat=True

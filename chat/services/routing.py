@@ -96,7 +96,7 @@ def conversation_resolve(*, conversation_id: int, agent: Agent) -> Conversation:
         change=change,
         system_text=f"{agent.name} resolved the conversation",
     )
-    servicelevels.assign_waiting(site_id=conversation.site_id)  # the agent has room again
+    servicelevels.conversation_resolved(conversation=conversation)  # reports; room again
     return conversation
 
 

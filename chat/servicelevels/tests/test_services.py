@@ -44,9 +44,12 @@ def test_with_assignment_off_conversations_wait_in_the_pool(
     assert not ServiceEvent.objects.filter(kind="assigned").exists()
 
 
-def test_without_a_schedule_nothing_is_stored(site: Site, agent: Agent) -> None:
-    start(site, 1)
-    assert not ServiceEvent.objects.exists()
+def test_without_a_schedule_the_arrival_is_stored_and_nothing_assigned(
+    site: Site, agent: Agent
+) -> None:
+    conversation = start(site, 1)
+    assert conversation.status == "waiting"
+    assert list(ServiceEvent.objects.values_list("kind", "out_of_hours")) == [("arrived", False)]
 
 
 def test_a_new_conversation_goes_to_the_available_agent_with_room(
@@ -207,3 +210,18 @@ def test_a_conversation_arriving_out_of_hours_is_marked_and_still_queued(
     conversation = start(site, 1)
     assert conversation.status == "waiting"
     assert ServiceEvent.objects.get(kind="arrived", conversation=conversation).out_of_hours
+
+
+def test_first_replies_and_resolutions_are_stored_for_the_reports(
+    site: Site, agent: Agent, make_schedule: Callable[..., SiteSchedule]
+) -> None:
+    conversation = start(site, 1)
+    services.message_post(conversation_id=conversation.pk, sender="agent", body="Hi", agent=agent)
+    services.message_post(conversation_id=conversation.pk, sender="agent", body="2", agent=agent)
+    assert sl.first_replies_record() == 1
+    assert sl.first_replies_record() == 0  # once per conversation
+    reply = ServiceEvent.objects.get(kind="first_reply")
+    assert (reply.agent_id, reply.seconds) == (agent.pk, 0)
+    services.conversation_resolve(conversation_id=conversation.pk, agent=agent)
+    resolved = ServiceEvent.objects.get(kind="resolved")
+    assert (resolved.agent_id, resolved.conversation_id) == (agent.pk, conversation.pk)
