@@ -1,5 +1,5 @@
 """Dashboard page for API tokens (Settings → API tokens): staff who serve the site, and
-superusers. A new token is shown once, on the page that made it."""
+superusers. A new token is shown once, on the page right after it is made."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from chat.api import services
 from chat.api.forms import TokenForm
 from chat.api.models import ApiToken
 from chat.webhooks.selectors import manageable_sites, may_manage_webhooks
-
 
 NEW_TOKEN_KEY = "api_new_token"
 
