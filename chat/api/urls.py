@@ -14,6 +14,7 @@ from chat.services import ChatError
 # How a refusal of chat.services maps to HTTP; anything else is a 400.
 STATUS_OF_CODE = {
     "forbidden": 403,
+    "not_found": 404,
     "agent_unavailable": 409,
     "already_claimed": 409,
     "assigned_elsewhere": 409,

@@ -17,6 +17,7 @@ from django.utils import timezone
 from chat.api.models import VisitorAttributes
 from chat.models import Conversation, Message, Visitor
 from chat.privacy.models import ErasureAudit, RetentionPolicy
+from chat.services import ChatError
 from chat.webhooks.models import Event
 
 EXPORT_VERSION = 1
@@ -94,7 +95,10 @@ def visitor_erase(
     with the transcript open sees it until they reload.
     """
     with transaction.atomic():
-        visitor = Visitor.objects.select_for_update().get(pk=visitor.pk)
+        found = Visitor.objects.select_for_update().filter(pk=visitor.pk).first()
+        if found is None:
+            raise ChatError("not_found", "That visitor was already erased.")
+        visitor = found
         conversations = Conversation.objects.filter(visitor=visitor)
         events = Event.objects.filter(conversation__visitor=visitor) | Event.objects.filter(
             site_id=visitor.site_id, conversation__isnull=True, body__contains=str(visitor.pk)

@@ -8,6 +8,7 @@ import uuid
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
@@ -15,9 +16,14 @@ from django.views.decorators.http import require_http_methods, require_POST
 from chat.models import Visitor
 from chat.privacy import selectors, services
 from chat.privacy.forms import RetentionPolicyForm
+from chat.services import ChatError
+from chat.webhooks.selectors import may_manage_webhooks
 
 
 def _visitor(request: HttpRequest, visitor_id: uuid.UUID) -> Visitor:
+    if not may_manage_webhooks(user=request.user):
+        # The conversation page links here for every agent: say why, not "not found".
+        raise PermissionDenied("Exporting and erasing visitors' data is for staff.")
     found = selectors.visitor_for_user(user=request.user, visitor_id=visitor_id)
     if found is None:
         raise Http404("No such visitor on the sites you manage.")
@@ -48,9 +54,12 @@ def visitor_erase(request: HttpRequest, visitor_id: uuid.UUID) -> HttpResponse:
     """GET: the confirmation step. POST with confirm=yes: erase, audit, say so."""
     visitor = _visitor(request, visitor_id)
     if request.method == "POST" and request.POST.get("confirm") == "yes":
-        audit = services.visitor_erase(
-            visitor=visitor, actor=f"user:{request.user.get_username()}", user=request.user
-        )
+        try:
+            audit = services.visitor_erase(
+                visitor=visitor, actor=f"user:{request.user.get_username()}", user=request.user
+            )
+        except ChatError as exc:  # erased by someone else a moment ago
+            raise Http404(exc.message) from exc
         messages.success(
             request,
             f"Visitor {audit.visitor_id} erased: {audit.conversations} conversations, "

@@ -118,3 +118,18 @@ def test_assign_broadcasts_after_commit(
     sent.clear()
     api.post(f"/conversations/{c.public_id}/assign", {"agent_id": agent.pk})
     assert sent, "live sockets hear of an API claim"
+
+
+def test_list_costs_the_same_for_many_conversations(
+    api: Api,
+    site: Site,
+    agent: Agent,
+    start: Callable[..., Conversation],
+    django_assert_max_num_queries,  # type: ignore[no-untyped-def]
+) -> None:
+    for _ in range(12):
+        c = start(site)
+        api.post(f"/conversations/{c.public_id}/assign", {"agent_id": agent.pk})
+    api.get("/agents")  # last-used written within the minute: not again below
+    with django_assert_max_num_queries(2):  # the token, the page (site and assignee joined)
+        assert len(api.get("/conversations").json()["items"]) == 12

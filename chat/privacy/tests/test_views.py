@@ -55,11 +55,11 @@ def test_page_export_and_erase_after_confirmation(
     assert ErasureAudit.objects.get().visitor_id == vid
 
 
-def test_agents_who_are_not_staff_and_staff_of_other_sites_get_404(
+def test_agents_who_are_not_staff_get_403_and_staff_of_other_sites_404(
     agent: Agent, conversation: Conversation, make_agent: Callable[..., Agent], other_site: Site
 ) -> None:
     plain = client_for(agent.user)
-    assert plain.get(reverse("privacy:visitor", args=[conversation.visitor_id])).status_code == 404
+    assert plain.get(reverse("privacy:visitor", args=[conversation.visitor_id])).status_code == 403
     olga = make_agent("olga", sites=[other_site])
     olga.user.is_staff = True
     olga.user.save()
