@@ -1,0 +1,191 @@
+"""Report queries, all from stored :class:`ServiceEvent` rows (never from transcripts).
+
+Each function takes the same :class:`Scope` (date range, sites, optional agent) and is
+one or two queries; ``benchmarks/servicelevels_reports.py`` times each on 100,000
+conversations.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from django.db.models import Count, Exists, OuterRef, QuerySet
+from django.db.models.functions import ExtractHour, ExtractIsoWeekDay, TruncDate
+from django.utils import timezone
+
+from chat.models import Agent
+from chat.servicelevels.models import ServiceEvent
+
+Kind = ServiceEvent.Kind
+
+
+@dataclass(frozen=True)
+class Scope:
+    start: date
+    end: date  # inclusive
+    site_ids: tuple[int, ...]
+    agent_id: int | None = None
+
+    @property
+    def since(self) -> datetime:
+        return datetime.combine(self.start, time.min, tzinfo=timezone.get_current_timezone())
+
+    @property
+    def until(self) -> datetime:
+        end = datetime.combine(self.end, time.min, tzinfo=timezone.get_current_timezone())
+        return end + timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class Durations:
+    count: int
+    median: int | None
+    p90: int | None
+
+
+def events(scope: Scope, kind: str, *, by_agent: bool = True) -> QuerySet[ServiceEvent]:
+    qs = ServiceEvent.objects.filter(
+        kind=kind, site_id__in=scope.site_ids, at__gte=scope.since, at__lt=scope.until
+    )
+    if by_agent and scope.agent_id is not None:
+        qs = qs.filter(agent_id=scope.agent_id)
+    return qs
+
+
+def per_day(scope: Scope) -> list[tuple[date, int]]:
+    """Conversations that arrived each day of the range (days without any included)."""
+    rows = dict(
+        events(scope, Kind.ARRIVED, by_agent=False)
+        .annotate(day=TruncDate("at"))
+        .order_by()
+        .values_list("day")
+        .annotate(n=Count("id"))
+    )
+    days = (scope.end - scope.start).days + 1
+    return [
+        (day, rows.get(day, 0)) for day in (scope.start + timedelta(days=n) for n in range(days))
+    ]
+
+
+def per_hour_of_week(scope: Scope) -> list[list[int]]:
+    """Arrivals by ISO weekday (Monday first) and hour: seven rows of 24."""
+    grid = [[0] * 24 for _ in range(7)]
+    rows = (
+        events(scope, Kind.ARRIVED, by_agent=False)
+        .annotate(weekday=ExtractIsoWeekDay("at"), hour=ExtractHour("at"))
+        .order_by()
+        .values_list("weekday", "hour")
+        .annotate(n=Count("id"))
+    )
+    for weekday, hour, n in rows:
+        grid[weekday - 1][hour] = n
+    return grid
+
+
+def _durations(values: list[int]) -> Durations:
+    if not values:
+        return Durations(count=0, median=None, p90=None)
+    values.sort()
+    return Durations(
+        count=len(values),
+        median=values[(len(values) - 1) // 2],
+        p90=values[min(len(values) - 1, (len(values) * 9 + 9) // 10 - 1)],
+    )
+
+
+def first_response(scope: Scope) -> tuple[Durations, Durations]:
+    """First response times: (all hours, business hours only)."""
+    rows = list(events(scope, Kind.FIRST_REPLY).values_list("seconds", "business_seconds"))
+    return (
+        _durations([row[0] for row in rows if row[0] is not None]),
+        _durations([row[1] for row in rows if row[1] is not None]),
+    )
+
+
+def resolution(scope: Scope) -> tuple[Durations, Durations]:
+    rows = list(events(scope, Kind.RESOLVED).values_list("seconds", "business_seconds"))
+    return (
+        _durations([row[0] for row in rows if row[0] is not None]),
+        _durations([row[1] for row in rows if row[1] is not None]),
+    )
+
+
+@dataclass(frozen=True)
+class Csat:
+    counts: dict[int, int]  # rating -> conversations
+    average: float | None
+
+
+def csat(scope: Scope) -> Csat:
+    """Ratings of the conversations resolved in the range (each conversation once)."""
+    rows = (
+        events(scope, Kind.RESOLVED)
+        .filter(conversation__rating__isnull=False)
+        .order_by()
+        .values_list("conversation__rating")
+        .annotate(n=Count("conversation_id", distinct=True))
+    )
+    counts = dict.fromkeys(range(1, 6), 0)
+    counts.update(dict(rows))
+    total = sum(counts.values())
+    average = sum(r * n for r, n in counts.items()) / total if total else None
+    return Csat(counts=counts, average=average)
+
+
+def missed(scope: Scope) -> int:
+    """Conversations that arrived in the range and never had an agent reply."""
+    replied = ServiceEvent.objects.filter(
+        conversation_id=OuterRef("conversation_id"), kind=Kind.FIRST_REPLY
+    )
+    return events(scope, Kind.ARRIVED, by_agent=False).exclude(Exists(replied)).count()
+
+
+@dataclass(frozen=True)
+class AgentRow:
+    agent_id: int
+    name: str
+    assigned: int
+    first_replies: int
+    median_first_response: int | None
+    resolved: int
+
+
+def per_agent(scope: Scope) -> list[AgentRow]:
+    """Assignments, first replies (median time) and resolutions per agent."""
+    counts: dict[tuple[str, int], int] = {}
+    for kind, agent_id, n in (
+        ServiceEvent.objects.filter(
+            kind__in=[Kind.ASSIGNED, Kind.FIRST_REPLY, Kind.RESOLVED],
+            site_id__in=scope.site_ids,
+            at__gte=scope.since,
+            at__lt=scope.until,
+            agent_id__isnull=False,
+        )
+        .order_by()
+        .values_list("kind", "agent_id")
+        .annotate(n=Count("id"))
+    ):
+        counts[(kind, agent_id)] = n
+    replies: dict[int, list[int]] = {}
+    for agent_id, seconds in events(scope, Kind.FIRST_REPLY).values_list("agent_id", "seconds"):
+        if agent_id is not None and seconds is not None:
+            replies.setdefault(agent_id, []).append(seconds)
+    ids = {agent_id for _, agent_id in counts}
+    if scope.agent_id is not None:
+        ids &= {scope.agent_id}
+    agents = Agent.objects.filter(pk__in=ids).select_related("user")
+    return sorted(
+        (
+            AgentRow(
+                agent_id=agent.pk,
+                name=agent.name,
+                assigned=counts.get((Kind.ASSIGNED, agent.pk), 0),
+                first_replies=counts.get((Kind.FIRST_REPLY, agent.pk), 0),
+                median_first_response=_durations(replies.get(agent.pk, [])).median,
+                resolved=counts.get((Kind.RESOLVED, agent.pk), 0),
+            )
+            for agent in agents
+        ),
+        key=lambda row: row.name.lower(),
+    )
