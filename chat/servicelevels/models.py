@@ -141,6 +141,10 @@ class ServiceEvent(models.Model):
     # the site's hours (equal to seconds for a site without hours).
     seconds = models.PositiveIntegerField(null=True, blank=True)
     business_seconds = models.PositiveIntegerField(null=True, blank=True)
+    # Arrivals only: the local date and hour of the week (Monday 0:00 = 0 ... 167) in the
+    # site's time zone, stored so that the reports group by plain columns.
+    day = models.DateField(null=True, blank=True)
+    week_hour = models.PositiveSmallIntegerField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -154,6 +158,7 @@ class ServiceEvent(models.Model):
             models.Index(fields=["site", "kind", "at"], name="sl_event_site_idx"),
             models.Index(fields=["agent", "kind", "at"], name="sl_event_agent_idx"),
             models.Index(fields=["conversation", "kind"], name="sl_event_conv_idx"),
+            models.Index(fields=["site", "kind", "day", "week_hour"], name="sl_event_day_idx"),
         ]
 
     def __str__(self) -> str:

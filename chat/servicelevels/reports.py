@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from django.db.models import Count, Exists, OuterRef, QuerySet
-from django.db.models.functions import ExtractHour, ExtractIsoWeekDay, TruncDate
 from django.utils import timezone
 
 from chat.models import Agent
@@ -53,15 +52,16 @@ def events(scope: Scope, kind: str, *, by_agent: bool = True) -> QuerySet[Servic
     return qs
 
 
+def arrivals(scope: Scope) -> QuerySet[ServiceEvent]:
+    """Arrivals by their stored local date (the site's time zone)."""
+    return ServiceEvent.objects.filter(
+        kind=Kind.ARRIVED, site_id__in=scope.site_ids, day__gte=scope.start, day__lte=scope.end
+    )
+
+
 def per_day(scope: Scope) -> list[tuple[date, int]]:
     """Conversations that arrived each day of the range (days without any included)."""
-    rows = dict(
-        events(scope, Kind.ARRIVED, by_agent=False)
-        .annotate(day=TruncDate("at"))
-        .order_by()
-        .values_list("day")
-        .annotate(n=Count("id"))
-    )
+    rows = dict(arrivals(scope).order_by().values_list("day").annotate(n=Count("id")))
     days = (scope.end - scope.start).days + 1
     return [
         (day, rows.get(day, 0)) for day in (scope.start + timedelta(days=n) for n in range(days))
@@ -69,46 +69,36 @@ def per_day(scope: Scope) -> list[tuple[date, int]]:
 
 
 def per_hour_of_week(scope: Scope) -> list[list[int]]:
-    """Arrivals by ISO weekday (Monday first) and hour: seven rows of 24."""
+    """Arrivals by local weekday (Monday first) and hour: seven rows of 24."""
     grid = [[0] * 24 for _ in range(7)]
-    rows = (
-        events(scope, Kind.ARRIVED, by_agent=False)
-        .annotate(weekday=ExtractIsoWeekDay("at"), hour=ExtractHour("at"))
-        .order_by()
-        .values_list("weekday", "hour")
-        .annotate(n=Count("id"))
-    )
-    for weekday, hour, n in rows:
-        grid[weekday - 1][hour] = n
+    rows = arrivals(scope).order_by().values_list("week_hour").annotate(n=Count("id"))
+    for week_hour, n in rows:
+        if week_hour is not None:
+            grid[week_hour // 24][week_hour % 24] = n
     return grid
 
 
-def _durations(values: list[int]) -> Durations:
-    if not values:
+def _durations(qs: QuerySet[ServiceEvent], field: str) -> Durations:
+    """Count, median and 90th percentile (nearest rank) of ``field``, in the database:
+    a count and two single-row ordered reads, whatever the number of rows."""
+    values = qs.filter(**{f"{field}__isnull": False}).order_by(field).values_list(field, flat=True)
+    count = values.count()
+    if not count:
         return Durations(count=0, median=None, p90=None)
-    values.sort()
-    return Durations(
-        count=len(values),
-        median=values[(len(values) - 1) // 2],
-        p90=values[min(len(values) - 1, (len(values) * 9 + 9) // 10 - 1)],
-    )
+    median = values[(count - 1) // 2]
+    p90 = values[min(count - 1, (count * 9 + 9) // 10 - 1)]
+    return Durations(count=count, median=median, p90=p90)
 
 
 def first_response(scope: Scope) -> tuple[Durations, Durations]:
     """First response times: (all hours, business hours only)."""
-    rows = list(events(scope, Kind.FIRST_REPLY).values_list("seconds", "business_seconds"))
-    return (
-        _durations([row[0] for row in rows if row[0] is not None]),
-        _durations([row[1] for row in rows if row[1] is not None]),
-    )
+    qs = events(scope, Kind.FIRST_REPLY)
+    return _durations(qs, "seconds"), _durations(qs, "business_seconds")
 
 
 def resolution(scope: Scope) -> tuple[Durations, Durations]:
-    rows = list(events(scope, Kind.RESOLVED).values_list("seconds", "business_seconds"))
-    return (
-        _durations([row[0] for row in rows if row[0] is not None]),
-        _durations([row[1] for row in rows if row[1] is not None]),
-    )
+    qs = events(scope, Kind.RESOLVED)
+    return _durations(qs, "seconds"), _durations(qs, "business_seconds")
 
 
 @dataclass(frozen=True)
@@ -138,7 +128,11 @@ def missed(scope: Scope) -> int:
     replied = ServiceEvent.objects.filter(
         conversation_id=OuterRef("conversation_id"), kind=Kind.FIRST_REPLY
     )
-    return events(scope, Kind.ARRIVED, by_agent=False).exclude(Exists(replied)).count()
+    return arrivals(scope).exclude(Exists(replied)).count()
+
+
+def _median(ordered: list[int]) -> int | None:
+    return ordered[(len(ordered) - 1) // 2] if ordered else None
 
 
 @dataclass(frozen=True)
@@ -168,9 +162,13 @@ def per_agent(scope: Scope) -> list[AgentRow]:
     ):
         counts[(kind, agent_id)] = n
     replies: dict[int, list[int]] = {}
-    for agent_id, seconds in events(scope, Kind.FIRST_REPLY).values_list("agent_id", "seconds"):
-        if agent_id is not None and seconds is not None:
-            replies.setdefault(agent_id, []).append(seconds)
+    for agent_id, seconds in (
+        events(scope, Kind.FIRST_REPLY)
+        .filter(seconds__isnull=False)
+        .order_by("agent_id", "seconds")
+        .values_list("agent_id", "seconds")
+    ):
+        replies.setdefault(agent_id, []).append(seconds)
     ids = {agent_id for _, agent_id in counts}
     if scope.agent_id is not None:
         ids &= {scope.agent_id}
@@ -182,7 +180,7 @@ def per_agent(scope: Scope) -> list[AgentRow]:
                 name=agent.name,
                 assigned=counts.get((Kind.ASSIGNED, agent.pk), 0),
                 first_replies=counts.get((Kind.FIRST_REPLY, agent.pk), 0),
-                median_first_response=_durations(replies.get(agent.pk, [])).median,
+                median_first_response=_median(replies.get(agent.pk, [])),
                 resolved=counts.get((Kind.RESOLVED, agent.pk), 0),
             )
             for agent in agents

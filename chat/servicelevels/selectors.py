@@ -203,3 +203,11 @@ def business_seconds(*, hours: Hours | None, start: datetime, end: datetime) -> 
                     total += (hi - lo).total_seconds()
         day += timedelta(days=1)
     return int(total)
+
+
+def local_slot(*, hours: Hours | None, at: datetime) -> tuple[date, int]:
+    """The local date and hour of the week (Monday 0:00 = 0) of ``at`` in the site's
+    time zone (the server's for a site without a schedule)."""
+    zone = zoneinfo.ZoneInfo(hours.time_zone) if hours else timezone.get_current_timezone()
+    local = at.astimezone(zone)
+    return local.date(), local.weekday() * 24 + local.hour

@@ -119,12 +119,15 @@ def conversation_arrived(*, conversation: Conversation) -> bool:
     """A new conversation entered the queue: store its arrival (out of hours or not, for
     the reports), then assign if the site assigns. Returns whether it was assigned."""
     hours = sl_selectors.site_hours(site_id=conversation.site_id)
+    day, week_hour = sl_selectors.local_slot(hours=hours, at=conversation.created_at)
     ServiceEvent.objects.create(
         kind=ServiceEvent.Kind.ARRIVED,
         site_id=conversation.site_id,
         conversation=conversation,
         at=conversation.created_at,
         out_of_hours=not sl_selectors.within_hours(hours=hours, at=conversation.created_at),
+        day=day,
+        week_hour=week_hour,
     )
     return conversation.pk in assign_waiting(site_id=conversation.site_id)
 

@@ -55,7 +55,13 @@ def hand_made_week(site: Site, alice: Agent, bob: Agent) -> list[Conversation]:
                 )
             )
 
-        event(Kind.ARRIVED, arrived, out_of_hours=agent is None)
+        event(
+            Kind.ARRIVED,
+            arrived,
+            out_of_hours=agent is None,
+            day=arrived.date(),
+            week_hour=arrived.weekday() * 24 + arrived.hour,
+        )
         if agent is not None:
             event(Kind.ASSIGNED, arrived, agent=agent)
             assert reply is not None
