@@ -69,8 +69,8 @@ def fill(count: int, days: int) -> tuple[int, date, date]:
             plans = []
             for n in range(offset, min(count, offset + batch)):
                 arrived = start + timedelta(seconds=rng.randrange(span))
-                agent = rng.choice(agents) if rng.random() < 0.9 else None
-                reply = rng.randrange(5, 1800) if agent and rng.random() < 0.95 else None
+                assignee = rng.choice(agents) if rng.random() < 0.9 else None
+                reply = rng.randrange(5, 1800) if assignee and rng.random() < 0.95 else None
                 resolve = reply + rng.randrange(60, 7200) if reply and rng.random() < 0.9 else None
                 created.append(
                     Conversation(
@@ -78,11 +78,11 @@ def fill(count: int, days: int) -> tuple[int, date, date]:
                         site=site,
                         visitor=rng.choice(visitors),
                         status="resolved" if resolve else "open" if agent else "waiting",
-                        assignee=agent,
+                        assignee=assignee,
                         rating=rng.choice([None, None, 1, 2, 3, 4, 5, 5]) if resolve else None,
                     )
                 )
-                plans.append((arrived, agent, reply, resolve))
+                plans.append((arrived, assignee, reply, resolve))
             Conversation.objects.bulk_create(created)
             rows = []
             for conversation, (arrived, agent, reply, resolve) in zip(created, plans, strict=True):

@@ -168,7 +168,8 @@ def per_agent(scope: Scope) -> list[AgentRow]:
         .order_by("agent_id", "seconds")
         .values_list("agent_id", "seconds")
     ):
-        replies.setdefault(agent_id, []).append(seconds)
+        if agent_id is not None and seconds is not None:
+            replies.setdefault(agent_id, []).append(seconds)
     ids = {agent_id for _, agent_id in counts}
     if scope.agent_id is not None:
         ids &= {scope.agent_id}
