@@ -55,9 +55,9 @@ def fill(count: int, days: int) -> tuple[int, date, date]:
     agents = []
     for n in range(10):
         user = User.objects.create(username=f"bench-{tag}-{n}")
-        agent = Agent.objects.create(user=user, display_name=f"Agent {n}")
-        agent.sites.add(site)
-        agents.append(agent)
+        member = Agent.objects.create(user=user, display_name=f"Agent {n}")
+        member.sites.add(site)
+        agents.append(member)
     visitors = Visitor.objects.bulk_create([Visitor(site=site) for _ in range(1000)])
     end = timezone.now().replace(microsecond=0)
     start = end - timedelta(days=days)
