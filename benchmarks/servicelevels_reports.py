@@ -77,7 +77,7 @@ def fill(count: int, days: int) -> tuple[int, date, date]:
                         public_id=f"bench-{tag}-{n:07d}",
                         site=site,
                         visitor=rng.choice(visitors),
-                        status="resolved" if resolve else "open" if agent else "waiting",
+                        status="resolved" if resolve else "open" if assignee else "waiting",
                         assignee=assignee,
                         rating=rng.choice([None, None, 1, 2, 3, 4, 5, 5]) if resolve else None,
                     )
