@@ -80,3 +80,37 @@ def test_the_widget_config_switches_to_away_outside_hours(
     assert abs(config["expected_reply"] - expected) < 120
     alice.context.close()
     page.context.close()
+
+
+def test_the_reports_page_matches_a_hand_made_week_and_is_photographed(
+    browser: Browser, server: DaphneServer, shop: Site
+) -> None:
+    import os
+    from pathlib import Path
+
+    from chat.servicelevels.tests.fixtures import hand_made_week
+
+    bob = agent_upsert(username="bob", password="pw-bob", site_keys=["shop"], display_name="Bob")
+    hand_made_week(shop, Agent.objects.get(user__username="alice"), bob)
+    alice = sign_in(browser, server, "alice")
+    alice.set_viewport_size({"width": 1280, "height": 1400})
+    alice.goto(f"{server.url}/service-levels/reports/?start=2026-11-23&end=2026-11-29")
+    expect(alice.locator('[data-figure="total"]')).to_have_text("4")
+    expect(alice.locator('[data-figure="missed"]')).to_have_text("1")
+    expect(alice.locator('[data-figure="csat"]')).to_have_text("4.00")
+    first = alice.locator('[data-row="first"] td')
+    expect(first).to_have_text(["3", "120 s", "300 s"])
+    expect(alice.get_by_role("img", name="Conversations per day")).to_be_visible()
+    expect(alice.get_by_role("img", name="Conversations by hour of the week")).to_be_visible()
+    bars = alice.locator('svg[aria-label="Conversations per day"] rect.bar')
+    expect(bars).to_have_count(7)
+    agents = alice.get_by_role("table", name="Per agent")
+    expect(agents.get_by_role("row").filter(has_text="Alice")).to_contain_text("60 s")
+    with alice.expect_download() as download:
+        alice.get_by_role("link", name="CSV").first.click()
+    assert download.value.suggested_filename == "parley-per_day-2026-11-23-2026-11-29.csv"
+    root = Path(__file__).resolve().parent.parent
+    target = root / ("docs" if os.environ.get("UPDATE_SCREENSHOTS") else "var") / "reports.png"
+    target.parent.mkdir(exist_ok=True)
+    alice.screenshot(path=str(target), full_page=True)
+    assert target.stat().st_size > 10_000
