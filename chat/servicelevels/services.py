@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Exists, Max, OuterRef, Subquery
+from django.db.models import Max, Min
 from django.utils import timezone
 
 from chat import events, selectors
@@ -151,46 +151,57 @@ def conversation_resolved(*, conversation: Conversation) -> None:
     assign_waiting(site_id=conversation.site_id)
 
 
-def first_replies_record(*, now: datetime | None = None, window_minutes: int = 10) -> int:
-    """Store the first agent reply of conversations active in the last ``window_minutes``
-    that have none stored yet. Run by the keeper rather than by ``message_post``, which
-    keeps the reply's hot path free of an extra insert; safe in every process at once
-    (one first reply per conversation is a unique constraint)."""
-    now = now or timezone.now()
-    first = Message.objects.filter(
-        conversation=OuterRef("pk"), sender=Message.Sender.AGENT
-    ).order_by("id")
-    done = ServiceEvent.objects.filter(
-        conversation=OuterRef("pk"), kind=ServiceEvent.Kind.FIRST_REPLY
+# Messages are numbered in id order but may commit slightly out of it: each round looks
+# again this far behind its cursor (what it finds twice is ignored).
+REPLY_RESCAN = 500
+
+
+def first_replies_record(*, after_id: int, limit: int = 1000) -> int:
+    """Store the first agent reply of each conversation that got an agent message after
+    ``after_id`` and has none stored yet; returns the new cursor (the highest message id
+    seen). Run by the keeper rather than by ``message_post``, which keeps the reply's hot
+    path free of an extra insert; safe in every process at once (one first reply per
+    conversation is a unique constraint). Reads by primary key and the
+    (conversation, id) index only."""
+    seen = list(
+        Message.objects.filter(id__gt=max(after_id - REPLY_RESCAN, 0), sender=Message.Sender.AGENT)
+        .order_by("id")
+        .values_list("id", "conversation_id")[:limit]
     )
-    rows = (
-        Conversation.objects.filter(last_message_at__gte=now - timedelta(minutes=window_minutes))
-        .exclude(Exists(done))
-        .annotate(
-            replied_at=Subquery(first.values("created_at")[:1]),
-            replier=Subquery(first.values("agent_id")[:1]),
-        )
-        .filter(replied_at__isnull=False)
-        .values_list("pk", "site_id", "created_at", "replied_at", "replier")[:500]
+    if not seen:
+        return after_id
+    conversation_ids = {conversation_id for _, conversation_id in seen}
+    conversation_ids -= set(
+        ServiceEvent.objects.filter(
+            kind=ServiceEvent.Kind.FIRST_REPLY, conversation_id__in=conversation_ids
+        ).values_list("conversation_id", flat=True)
+    )
+    firsts = (
+        Message.objects.filter(conversation_id__in=conversation_ids, sender=Message.Sender.AGENT)
+        .order_by()
+        .values("conversation_id")
+        .annotate(first=Min("id"))
+        .values("first")
     )
     found = []
-    for pk, site_id, created_at, replied_at, replier in rows:
-        hours = sl_selectors.site_hours(site_id=site_id)
+    for message in Message.objects.filter(id__in=firsts).select_related("conversation"):
+        conversation = message.conversation
+        hours = sl_selectors.site_hours(site_id=conversation.site_id)
         found.append(
             ServiceEvent(
                 kind=ServiceEvent.Kind.FIRST_REPLY,
-                site_id=site_id,
-                conversation_id=pk,
-                agent_id=replier,
-                at=replied_at,
-                seconds=int((replied_at - created_at).total_seconds()),
+                site_id=conversation.site_id,
+                conversation_id=conversation.pk,
+                agent_id=message.agent_id,
+                at=message.created_at,
+                seconds=int((message.created_at - conversation.created_at).total_seconds()),
                 business_seconds=sl_selectors.business_seconds(
-                    hours=hours, start=created_at, end=replied_at
+                    hours=hours, start=conversation.created_at, end=message.created_at
                 ),
             )
         )
     ServiceEvent.objects.bulk_create(found, ignore_conflicts=True)
-    return len(found)
+    return max(after_id, seen[-1][0])
 
 
 def agent_availability_changed(*, agent_id: int, available: bool) -> None:
@@ -282,11 +293,19 @@ def _return_one(conversation_id: int, now: datetime) -> bool:
     return True
 
 
+# This process's position in the messages table (first replies): see upkeep.
+_reply_cursor: int | None = None
+
+
 def upkeep() -> int:
     """Run by each process's socket keeper: the away policy, then every assigning site's
     queue once (a safety net for a hook that was missed: a crash between commit and
     assignment, a capacity raised in the admin)."""
-    first_replies_record()
+    global _reply_cursor
+    if _reply_cursor is None:  # a new process: start a little in the past
+        newest = Message.objects.aggregate(newest=Max("id"))["newest"] or 0
+        _reply_cursor = max(newest - REPLY_RESCAN, 0)
+    _reply_cursor = first_replies_record(after_id=_reply_cursor)
     moved = return_from_away()
     for site_id in SiteSchedule.objects.exclude(assignment=SiteSchedule.Assignment.OFF).values_list(
         "site_id", flat=True

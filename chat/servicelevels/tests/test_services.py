@@ -3,6 +3,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import timezone
@@ -218,10 +219,21 @@ def test_first_replies_and_resolutions_are_stored_for_the_reports(
     conversation = start(site, 1)
     services.message_post(conversation_id=conversation.pk, sender="agent", body="Hi", agent=agent)
     services.message_post(conversation_id=conversation.pk, sender="agent", body="2", agent=agent)
-    assert sl.first_replies_record() == 1
-    assert sl.first_replies_record() == 0  # once per conversation
+    cursor = sl.first_replies_record(after_id=0)
+    assert cursor == conversation.messages.filter(sender="agent").last().pk  # type: ignore[union-attr]
+    assert sl.first_replies_record(after_id=cursor) == cursor  # nothing new, nothing doubled
     reply = ServiceEvent.objects.get(kind="first_reply")
     assert (reply.agent_id, reply.seconds) == (agent.pk, 0)
     services.conversation_resolve(conversation_id=conversation.pk, agent=agent)
     resolved = ServiceEvent.objects.get(kind="resolved")
     assert (resolved.agent_id, resolved.conversation_id) == (agent.pk, conversation.pk)
+
+
+def test_an_arrival_stores_its_local_day_and_hour_of_the_week(
+    site: Site, make_schedule: Callable[..., SiteSchedule]
+) -> None:
+    make_schedule(assignment="off", time_zone="Pacific/Kiritimati")  # UTC+14
+    conversation = start(site, 1)
+    arrival = ServiceEvent.objects.get(kind="arrived")
+    local = conversation.created_at.astimezone(ZoneInfo("Pacific/Kiritimati"))
+    assert (arrival.day, arrival.week_hour) == (local.date(), local.weekday() * 24 + local.hour)
