@@ -14,6 +14,7 @@ class SiteScheduleForm(forms.ModelForm[SiteSchedule]):
             "expected_reply_minutes",
             "assignment",
             "default_capacity",
+            "forbid_claim_over_capacity",
             "away_policy",
             "away_grace_minutes",
         ]

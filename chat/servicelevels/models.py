@@ -42,6 +42,9 @@ class SiteSchedule(models.Model):
         validators=[MinValueValidator(1)],
         help_text="Most open conversations an agent is assigned (an agent may override it).",
     )
+    forbid_claim_over_capacity = models.BooleanField(
+        default=False, help_text="Refuse a Claim that would take an agent past their capacity."
+    )
     away_policy = models.CharField(
         max_length=6, choices=AwayPolicy.choices, default=AwayPolicy.KEEP
     )

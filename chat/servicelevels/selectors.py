@@ -37,6 +37,9 @@ class Hours:
     spans: tuple[tuple[int, time, time], ...]  # (weekday, opens, closes), in order
     holidays: frozenset[date]
     expected_reply_minutes: int | None
+    # Not hours, but read on the same hot paths (the claim): cached with them.
+    forbid_claim_over_capacity: bool = False
+    default_capacity: int = 3
 
     @classmethod
     def of(cls, schedule: SiteSchedule) -> Hours:
@@ -46,6 +49,8 @@ class Hours:
             spans=tuple((h.weekday, h.opens, h.closes) for h in schedule.hours.all()),
             holidays=frozenset(h.date for h in schedule.holidays.all()),
             expected_reply_minutes=schedule.expected_reply_minutes,
+            forbid_claim_over_capacity=schedule.forbid_claim_over_capacity,
+            default_capacity=schedule.default_capacity,
         )
 
 

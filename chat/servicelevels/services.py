@@ -26,6 +26,7 @@ from chat import events, selectors
 from chat.models import Agent, Conversation, Message
 from chat.servicelevels import selectors as sl_selectors
 from chat.servicelevels.models import AgentCapacity, ServiceEvent, SiteSchedule
+from chat.services.checks import ChatError
 from chat.services.conversations import assign, create_message, locked_conversation
 
 NEVER = datetime(1970, 1, 1, tzinfo=UTC)
@@ -113,6 +114,24 @@ def _assign_one(conversation: Conversation, agent: Agent, now: datetime) -> None
     )
     conversation.save()
     events.conversation_changed(conversation, before=before, message=message)
+
+
+def check_claim_capacity(*, agent: Agent, site_id: int) -> None:
+    """Raise ChatError("over_capacity") if the site forbids claiming past capacity and
+    the agent is full. No query when the site allows it (the setting is cached with the
+    site's hours). Called under the conversation's row lock; takes the agent's row lock
+    after it, which cannot deadlock with :func:`assign_waiting` (that one never waits for
+    a conversation lock while it holds agent locks)."""
+    levels = sl_selectors.site_hours(site_id=site_id)
+    if levels is None or not levels.forbid_claim_over_capacity:
+        return
+    Agent.objects.select_for_update().filter(pk=agent.pk).values_list("pk").first()
+    override = AgentCapacity.objects.filter(agent=agent).values_list("capacity", flat=True)
+    capacity = override.first() or levels.default_capacity
+    if sl_selectors.open_counts(agent_ids=[agent.pk])[agent.pk] >= capacity:
+        raise ChatError(
+            "over_capacity", f"You already have {capacity} open conversations, your capacity."
+        )
 
 
 def conversation_arrived(*, conversation: Conversation) -> bool:

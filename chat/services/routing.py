@@ -68,6 +68,7 @@ def conversation_claim(*, conversation_id: int, agent: Agent) -> Conversation:
                     "already_claimed",
                     f"{conversation.assignee} has already claimed this conversation.",
                 )
+        servicelevels.check_claim_capacity(agent=agent, site_id=conversation.site_id)
         assign(conversation, agent, now)
         return True
 

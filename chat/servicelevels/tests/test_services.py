@@ -237,3 +237,23 @@ def test_an_arrival_stores_its_local_day_and_hour_of_the_week(
     arrival = ServiceEvent.objects.get(kind="arrived")
     local = conversation.created_at.astimezone(ZoneInfo("Pacific/Kiritimati"))
     assert (arrival.day, arrival.week_hour) == (local.date(), local.weekday() * 24 + local.hour)
+
+
+def test_claiming_past_capacity_is_refused_only_when_the_site_says_so(
+    site: Site, make_agent: Callable[..., Agent], make_schedule: Callable[..., SiteSchedule]
+) -> None:
+    alice = make_agent("alice")
+    first, second = start(site, 1), start(site, 2)
+    schedule = make_schedule(assignment="off", default_capacity=1)
+    sl.schedule_saved(schedule=schedule)
+    services.conversation_claim(conversation_id=first.pk, agent=alice)
+    schedule.forbid_claim_over_capacity = True
+    schedule.save()
+    sl.schedule_saved(schedule=schedule)
+    with pytest.raises(services.ChatError) as refused:
+        services.conversation_claim(conversation_id=second.pk, agent=alice)
+    assert refused.value.code == "over_capacity"
+    assert states(second) == [("waiting", None)]
+    sl.agent_capacity_set(agent=alice, capacity=2)
+    services.conversation_claim(conversation_id=second.pk, agent=alice)
+    assert states(second) == [("open", alice.pk)]
