@@ -188,7 +188,8 @@ def test_visitor_and_agent_talk_through_the_widget(
     expect(alice.get_by_role("log", name="Transcript")).to_contain_text("Great")
     expect(alice.get_by_role("log", name="Transcript")).to_contain_text("thanks!")
     latest = bubble(dialog, "Great\nthanks!")
-    expect(latest).to_contain_text("Sent")
+    # Stored; the agent has the conversation open, so it may already read "Seen".
+    expect(latest).to_contain_text(re.compile(r"Sent|Seen"))
     # The dashboard sends at most one read receipt a second and drops the rest (see the
     # report); opening the conversation again always marks everything read.
     alice.reload()
