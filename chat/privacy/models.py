@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
-
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
@@ -24,7 +22,7 @@ class ErasureAudit(models.Model):
     site = models.ForeignKey(
         Site, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    visitor_id = models.UUIDField(default=uuid.uuid4)
+    visitor_id = models.UUIDField()  # the erased visitor's id; nothing else of theirs
     conversations = models.PositiveIntegerField(default=0)
     messages = models.PositiveIntegerField(default=0)
     webhook_events = models.PositiveIntegerField(default=0)

@@ -2,7 +2,6 @@
 
 import django.core.validators
 import django.db.models.deletion
-import uuid
 from django.conf import settings
 from django.db import migrations, models
 
@@ -49,7 +48,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('erased_at', models.DateTimeField(auto_now_add=True)),
                 ('actor', models.CharField(max_length=200)),
-                ('visitor_id', models.UUIDField(default=uuid.uuid4)),
+                ('visitor_id', models.UUIDField()),
                 ('conversations', models.PositiveIntegerField(default=0)),
                 ('messages', models.PositiveIntegerField(default=0)),
                 ('webhook_events', models.PositiveIntegerField(default=0)),
