@@ -111,3 +111,20 @@ def test_admin_export_and_erase_actions(
     assert ErasureAudit.objects.get().actor == "user:root"
     assert root.get(reverse("admin:privacy_erasureaudit_changelist")).status_code == 200
     assert root.get(reverse("admin:privacy_retentionpolicy_changelist")).status_code == 200
+
+
+def test_admin_shows_staff_only_the_visitors_of_their_sites(
+    agent: Agent, site: Site, other_site: Site, start: Callable[..., Conversation]
+) -> None:
+    from django.contrib.auth.models import Permission
+
+    mine, theirs = start(site), start(other_site)
+    agent.user.is_staff = True
+    agent.user.save()
+    agent.user.user_permissions.add(
+        Permission.objects.get(codename="view_visitordata", content_type__app_label="privacy")
+    )
+    listing = client_for(agent.user).get(reverse("admin:privacy_visitordata_changelist"))
+    assert listing.status_code == 200
+    assert str(mine.visitor_id).encode() in listing.content
+    assert str(theirs.visitor_id).encode() not in listing.content
