@@ -92,6 +92,7 @@ def fill(count: int, days: int) -> tuple[int, date, date]:
                         kind="arrived",
                         at=arrived,
                         day=arrived.date(),
+                        answered=reply is not None,
                         week_hour=arrived.weekday() * 24 + arrived.hour,
                         **common,
                     )
@@ -118,6 +119,7 @@ def fill(count: int, days: int) -> tuple[int, date, date]:
                             agent=agent,
                             seconds=resolve,
                             business_seconds=resolve // 2,
+                            rating=conversation.rating,
                             **common,
                         )
                     )

@@ -148,6 +148,10 @@ class ServiceEvent(models.Model):
     # site's time zone, stored so that the reports group by plain columns.
     day = models.DateField(null=True, blank=True)
     week_hour = models.PositiveSmallIntegerField(null=True, blank=True)
+    # Arrivals: an agent has replied (set with the first reply). Resolutions: the
+    # visitor's rating, set when they rate. Kept here so reports need no join.
+    answered = models.BooleanField(default=False)
+    rating = models.PositiveSmallIntegerField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -158,10 +162,16 @@ class ServiceEvent(models.Model):
             )
         ]
         indexes = [
-            models.Index(fields=["site", "kind", "at"], name="sl_event_site_idx"),
+            # Covering indexes: each report query reads one of them and no table rows.
+            models.Index(
+                fields=["site", "kind", "at", "agent", "seconds", "business_seconds", "rating"],
+                name="sl_event_report_idx",
+            ),
             models.Index(fields=["agent", "kind", "at"], name="sl_event_agent_idx"),
             models.Index(fields=["conversation", "kind"], name="sl_event_conv_idx"),
-            models.Index(fields=["site", "kind", "day", "week_hour"], name="sl_event_day_idx"),
+            models.Index(
+                fields=["site", "kind", "day", "week_hour", "answered"], name="sl_event_day_idx"
+            ),
         ]
 
     def __str__(self) -> str:

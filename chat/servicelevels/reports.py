@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Count, Exists, OuterRef, QuerySet
+from django.db.models import Count, QuerySet
 from django.utils import timezone
 
 from chat.models import Agent
@@ -79,15 +79,31 @@ def per_hour_of_week(scope: Scope) -> list[list[int]]:
 
 
 def _durations(qs: QuerySet[ServiceEvent], field: str) -> Durations:
-    """Count, median and 90th percentile (nearest rank) of ``field``, in the database:
-    a count and two single-row ordered reads, whatever the number of rows."""
-    values = qs.filter(**{f"{field}__isnull": False}).order_by(field).values_list(field, flat=True)
-    count = values.count()
+    """Count, median and 90th percentile (nearest rank) of ``field``: the database counts
+    each distinct value (durations are whole seconds, so a few thousand rows at most),
+    and the percentiles are read off the running total. Exact, and one query."""
+    rows = (
+        qs.filter(**{f"{field}__isnull": False})
+        .order_by()
+        .values_list(field)
+        .annotate(n=Count("id"))
+    )
+    return _percentiles(sorted(rows))
+
+
+def _percentiles(histogram: list[tuple[int, int]]) -> Durations:
+    count = sum(n for _, n in histogram)
     if not count:
         return Durations(count=0, median=None, p90=None)
-    median = values[(count - 1) // 2]
-    p90 = values[min(count - 1, (count * 9 + 9) // 10 - 1)]
-    return Durations(count=count, median=median, p90=p90)
+    ranks = {"median": (count - 1) // 2, "p90": min(count - 1, (count * 9 + 9) // 10 - 1)}
+    found: dict[str, int] = {}
+    seen = 0
+    for value, n in histogram:
+        seen += n
+        for name, rank in ranks.items():
+            if name not in found and rank < seen:
+                found[name] = value
+    return Durations(count=count, median=found["median"], p90=found["p90"])
 
 
 def first_response(scope: Scope) -> tuple[Durations, Durations]:
@@ -108,13 +124,13 @@ class Csat:
 
 
 def csat(scope: Scope) -> Csat:
-    """Ratings of the conversations resolved in the range (each conversation once)."""
+    """Ratings of the conversations resolved in the range (stored on the resolution)."""
     rows = (
         events(scope, Kind.RESOLVED)
-        .filter(conversation__rating__isnull=False)
+        .filter(rating__isnull=False)
         .order_by()
-        .values_list("conversation__rating")
-        .annotate(n=Count("conversation_id", distinct=True))
+        .values_list("rating")
+        .annotate(n=Count("id"))
     )
     counts = dict.fromkeys(range(1, 6), 0)
     counts.update(dict(rows))
@@ -125,14 +141,11 @@ def csat(scope: Scope) -> Csat:
 
 def missed(scope: Scope) -> int:
     """Conversations that arrived in the range and never had an agent reply."""
-    replied = ServiceEvent.objects.filter(
-        conversation_id=OuterRef("conversation_id"), kind=Kind.FIRST_REPLY
-    )
-    return arrivals(scope).exclude(Exists(replied)).count()
+    return arrivals(scope).filter(answered=False).count()
 
 
-def _median(ordered: list[int]) -> int | None:
-    return ordered[(len(ordered) - 1) // 2] if ordered else None
+def _median(histogram: list[tuple[int, int]]) -> int | None:
+    return _percentiles(histogram).median
 
 
 @dataclass(frozen=True)
@@ -161,15 +174,15 @@ def per_agent(scope: Scope) -> list[AgentRow]:
         .annotate(n=Count("id"))
     ):
         counts[(kind, agent_id)] = n
-    replies: dict[int, list[int]] = {}
-    for agent_id, seconds in (
+    replies: dict[int, list[tuple[int, int]]] = {}
+    for agent_id, seconds, n in (
         events(scope, Kind.FIRST_REPLY)
-        .filter(seconds__isnull=False)
-        .order_by("agent_id", "seconds")
+        .filter(seconds__isnull=False, agent_id__isnull=False)
+        .order_by()
         .values_list("agent_id", "seconds")
+        .annotate(n=Count("id"))
     ):
-        if agent_id is not None and seconds is not None:
-            replies.setdefault(agent_id, []).append(seconds)
+        replies.setdefault(agent_id, []).append((seconds, n))
     ids = {agent_id for _, agent_id in counts}
     if scope.agent_id is not None:
         ids &= {scope.agent_id}
@@ -181,7 +194,7 @@ def per_agent(scope: Scope) -> list[AgentRow]:
                 name=agent.name,
                 assigned=counts.get((Kind.ASSIGNED, agent.pk), 0),
                 first_replies=counts.get((Kind.FIRST_REPLY, agent.pk), 0),
-                median_first_response=_median(replies.get(agent.pk, [])),
+                median_first_response=_median(sorted(replies.get(agent.pk, []))),
                 resolved=counts.get((Kind.RESOLVED, agent.pk), 0),
             )
             for agent in agents

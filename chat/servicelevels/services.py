@@ -175,6 +175,16 @@ def conversation_resolved(*, conversation: Conversation) -> None:
 REPLY_RESCAN = 500
 
 
+def conversation_rated(*, conversation: Conversation) -> None:
+    """The visitor rated: the rating goes on the conversation's latest resolution."""
+    latest = (
+        ServiceEvent.objects.filter(kind=ServiceEvent.Kind.RESOLVED, conversation=conversation)
+        .order_by("-at", "-id")
+        .values("id")[:1]
+    )
+    ServiceEvent.objects.filter(id__in=latest).update(rating=conversation.rating)
+
+
 def first_replies_record(*, after_id: int, limit: int = 1000) -> int:
     """Store the first agent reply of each conversation that got an agent message after
     ``after_id`` and has none stored yet; returns the new cursor (the highest message id
@@ -220,6 +230,10 @@ def first_replies_record(*, after_id: int, limit: int = 1000) -> int:
             )
         )
     ServiceEvent.objects.bulk_create(found, ignore_conflicts=True)
+    ServiceEvent.objects.filter(
+        kind=ServiceEvent.Kind.ARRIVED,
+        conversation_id__in=[event.conversation_id for event in found],
+    ).update(answered=True)
     return max(after_id, seen[-1][0])
 
 

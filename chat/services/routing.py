@@ -190,4 +190,5 @@ def conversation_rate(*, conversation_id: int, rating: object) -> Conversation:
         events.conversation_changed(conversation, before=before, status_to_visitor=True)
         if changed:
             webhooks_outbox.rating_created(conversation=conversation)
+            servicelevels.conversation_rated(conversation=conversation)  # for the reports
     return conversation

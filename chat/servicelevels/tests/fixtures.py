@@ -59,6 +59,7 @@ def hand_made_week(site: Site, alice: Agent, bob: Agent) -> list[Conversation]:
             Kind.ARRIVED,
             arrived,
             out_of_hours=agent is None,
+            answered=reply is not None,
             day=arrived.date(),
             week_hour=arrived.weekday() * 24 + arrived.hour,
         )
@@ -67,6 +68,12 @@ def hand_made_week(site: Site, alice: Agent, bob: Agent) -> list[Conversation]:
             assert reply is not None
             event(Kind.FIRST_REPLY, arrived.replace(second=reply % 60), reply, agent=agent)
         if resolve is not None:
-            event(Kind.RESOLVED, arrived.replace(minute=resolve // 60), resolve, agent=agent)
+            event(
+                Kind.RESOLVED,
+                arrived.replace(minute=resolve // 60),
+                resolve,
+                agent=agent,
+                rating=rating,
+            )
     ServiceEvent.objects.bulk_create(rows)
     return conversations

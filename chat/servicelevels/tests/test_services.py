@@ -227,6 +227,9 @@ def test_first_replies_and_resolutions_are_stored_for_the_reports(
     services.conversation_resolve(conversation_id=conversation.pk, agent=agent)
     resolved = ServiceEvent.objects.get(kind="resolved")
     assert (resolved.agent_id, resolved.conversation_id) == (agent.pk, conversation.pk)
+    assert ServiceEvent.objects.get(kind="arrived").answered
+    services.conversation_rate(conversation_id=conversation.pk, rating=4)
+    assert ServiceEvent.objects.get(kind="resolved").rating == 4
 
 
 def test_an_arrival_stores_its_local_day_and_hour_of_the_week(
