@@ -6,10 +6,16 @@ from datetime import datetime
 
 from django import template
 from django.utils import timezone
+from django.utils.html import format_html
 
 from chat import dom
+from chat.models import Visitor
+from chat.names import friendly_hue, friendly_name
 
 register = template.Library()
+
+THEME_COOKIE = "parley_theme"
+THEMES = ("light", "dark")
 
 
 @register.simple_tag
@@ -30,3 +36,28 @@ def waited(since: datetime | None) -> str:
     if seconds < 86400:
         return f"{seconds // 3600}h"
     return f"{seconds // 86400}d"
+
+
+@register.filter
+def visitor_label(visitor: Visitor) -> str:
+    """The name they gave, else their email, else a friendly colour-and-animal name."""
+    return visitor.name or visitor.email or friendly_name(str(visitor.pk))
+
+
+@register.filter
+def visitor_hue(visitor: Visitor) -> int:
+    return friendly_hue(str(visitor.pk))
+
+
+@register.filter
+def initials(label: str) -> str:
+    return "".join(word[0] for word in label.split()[:2]).upper() or "?"
+
+
+@register.simple_tag(takes_context=True)
+def theme_attr(context: template.Context) -> str:
+    """data-theme on <html> from the agent's remembered choice (a cookie the script sets),
+    so a dark page is dark from its first paint; no cookie follows the system setting."""
+    request = context.get("request")
+    theme = request.COOKIES.get(THEME_COOKIE) if request is not None else None
+    return format_html(' data-theme="{}"', theme) if theme in THEMES else ""

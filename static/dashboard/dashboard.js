@@ -256,5 +256,206 @@
       } catch (err) { /* unknown zone: leave the name */ }
     });
   }
-  document.addEventListener("DOMContentLoaded", function () { updateTitle(); localTimes(); scrollTranscript(); });
+
+  // --- favicon: the number waiting plus unread, drawn as an SVG data URL ----------------
+  var lastBadge = null;
+  function updateFavicon(n) {
+    var link = document.getElementById("favicon");
+    if (!link || n === lastBadge) return;
+    if (!link.getAttribute("data-plain")) link.setAttribute("data-plain", link.href);
+    lastBadge = n;
+    if (!n) { link.href = link.getAttribute("data-plain"); return; }
+    var label = n > 99 ? "99+" : String(n);
+    var svg = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32">' +
+      '<rect x="2" y="4" width="28" height="20" rx="6" fill="#4f46e5"/><path d="M9 24l-2 6 8-6z" fill="#4f46e5"/>' +
+      '<circle cx="22" cy="10" r="10" fill="#dc2626"/>' +
+      '<text x="22" y="14.5" font-size="' + (label.length > 2 ? 9 : 13) + '" font-family="sans-serif" font-weight="700" text-anchor="middle" fill="#fff">' +
+      label + "</text></svg>";
+    link.href = "data:image/svg+xml," + encodeURIComponent(svg);
+  }
+  function unreadCount() {
+    var total = 0;
+    document.querySelectorAll("#mine-list .unread").forEach(function (u) { total += parseInt(u.textContent, 10) || 0; });
+    return total;
+  }
+  function updateBadges() { updateFavicon(poolCount() + unreadCount()); }
+
+  // --- theme: the system's unless the agent chose; remembered per agent -------------------
+  var agentId = document.body.getAttribute("data-agent") || "";
+  var themeKey = "parley:theme:" + agentId;
+  function effectiveTheme() {
+    var chosen = document.documentElement.getAttribute("data-theme");
+    if (chosen) return chosen;
+    return window.matchMedia && window.matchMedia("(prefers-color-scheme: dark)").matches ? "dark" : "light";
+  }
+  function applyTheme(theme, remember) {
+    if (theme) document.documentElement.setAttribute("data-theme", theme);
+    else document.documentElement.removeAttribute("data-theme");
+    if (remember) {
+      try { localStorage.setItem(themeKey, theme); } catch (err) { /* private mode: the cookie remembers */ }
+      document.cookie = "parley_theme=" + theme + "; path=/; max-age=31536000; samesite=lax";
+    }
+    var toggle = document.querySelector("[data-theme-toggle]");
+    if (toggle) toggle.setAttribute("aria-pressed", effectiveTheme() === "dark" ? "true" : "false");
+  }
+  function restoreTheme() {
+    var stored = null;
+    try { stored = agentId && localStorage.getItem(themeKey); } catch (err) { stored = null; }
+    // Another agent on this browser may have left the cookie: this agent's choice wins.
+    if ((stored === "dark" || stored === "light") && stored !== document.documentElement.getAttribute("data-theme")) applyTheme(stored, true);
+    else applyTheme(document.documentElement.getAttribute("data-theme"), false);
+  }
+  if (window.matchMedia) {
+    var scheme = window.matchMedia("(prefers-color-scheme: dark)");
+    if (scheme.addEventListener) scheme.addEventListener("change", function () { applyTheme(document.documentElement.getAttribute("data-theme"), false); });
+  }
+
+  // --- panes on a phone: lists, conversation, visitor ----------------------------------
+  function showPane(name) {
+    var main = document.getElementById("main");
+    if (!main) return;
+    main.setAttribute("data-pane", name);
+    document.querySelectorAll("[data-pane-target]").forEach(function (b) {
+      b.setAttribute("aria-pressed", b.getAttribute("data-pane-target") === name ? "true" : "false");
+    });
+  }
+
+  // --- seen ticks, avatars, the status banner -------------------------------------------
+  function seenTicks() {
+    document.querySelectorAll("[data-seen-up-to]").forEach(function (seen) {
+      var upTo = parseInt(seen.getAttribute("data-seen-up-to"), 10) || 0;
+      var log = seen.parentElement && seen.parentElement.querySelector('[role="log"]');
+      if (!log) return;
+      log.querySelectorAll(".msg-agent").forEach(function (msg) {
+        var tick = msg.querySelector(".tick");
+        var isSeen = upTo && (parseInt(msg.getAttribute("data-id"), 10) || 0) <= upTo;
+        if (isSeen && !tick) {
+          tick = document.createElement("span");
+          tick.className = "tick";
+          tick.setAttribute("role", "img");
+          tick.setAttribute("aria-label", "Seen");
+          tick.title = "Seen";
+          tick.textContent = "✓";
+          var who = msg.querySelector(".who");
+          (who || msg).appendChild(tick);
+        } else if (!isSeen && tick) {
+          tick.remove();
+        }
+      });
+    });
+  }
+  function avatars() {
+    document.querySelectorAll(".avatar[data-hue]").forEach(function (a) {
+      a.style.setProperty("--hue", a.getAttribute("data-hue"));
+    });
+  }
+  function statusBanner() {
+    var banner = document.querySelector("[data-status-banner]");
+    var select = document.getElementById("availability-select");
+    if (banner && select) banner.hidden = select.value === "online";
+  }
+  document.addEventListener("click", function (e) {
+    var target = e.target.closest ? e.target.closest("[data-pane-target], [data-theme-toggle], [data-shortcuts-open], [data-go-online]") : null;
+    if (!target) return;
+    if (target.hasAttribute("data-pane-target")) showPane(target.getAttribute("data-pane-target"));
+    else if (target.hasAttribute("data-theme-toggle")) applyTheme(effectiveTheme() === "dark" ? "light" : "dark", true);
+    else if (target.hasAttribute("data-shortcuts-open")) openShortcuts();
+    else if (target.hasAttribute("data-go-online")) {
+      var select = document.getElementById("availability-select");
+      if (select) { select.value = "online"; select.form.requestSubmit(); statusBanner(); }
+    }
+  });
+  document.addEventListener("change", function (e) {
+    if (e.target.id === "availability-select") statusBanner();
+  });
+
+  // --- keyboard shortcuts: never while typing in a field ---------------------------------
+  function typingIn(el) {
+    if (!el || !el.tagName) return false;
+    return el.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName);
+  }
+  function listLinks() {
+    return Array.prototype.filter.call(document.querySelectorAll(".lists .convlist a"), function (a) {
+      return a.offsetParent !== null || a.getClientRects().length;
+    });
+  }
+  function moveInList(step) {
+    var links = listLinks();
+    if (!links.length) return;
+    var current = links.indexOf(document.activeElement);
+    if (current < 0) current = links.findIndex(function (a) { return a.classList.contains("is-current"); });
+    var next = current < 0 ? (step > 0 ? 0 : links.length - 1) : Math.min(links.length - 1, Math.max(0, current + step));
+    links.forEach(function (a) { a.classList.remove("is-current"); });
+    links[next].classList.add("is-current");
+    if (document.getElementById("main").getAttribute("data-pane") !== "lists" &&
+        window.matchMedia("(max-width: 900px)").matches) showPane("lists");
+    links[next].focus();
+  }
+  function openShortcuts() {
+    var dialog = document.getElementById("shortcuts");
+    if (dialog && !dialog.open) dialog.showModal();
+  }
+  function clickAction(name) {
+    var control = document.querySelector('[data-shortcut-action="' + name + '"]');
+    if (!control || control.disabled) return false;
+    if (control.tagName === "SELECT") control.focus();
+    else control.click();
+    return true;
+  }
+  function composer() { return document.querySelector("textarea[data-composer]"); }
+  var pendingG = 0;
+  document.addEventListener("keydown", function (e) {
+    if (e.defaultPrevented || e.ctrlKey || e.metaKey || e.altKey || e.isComposing) return;
+    if (typingIn(e.target)) {
+      if (e.key === "Escape" && e.target.blur && !(e.target.form && e.target.form.querySelector(".canned:not([hidden])"))) e.target.blur();
+      return;
+    }
+    var dialog = document.getElementById("shortcuts");
+    if (dialog && dialog.open) return;
+    var key = e.key;
+    if (pendingG && Date.now() - pendingG < 1500) {
+      pendingG = 0;
+      if (key === "i") { e.preventDefault(); window.location.assign(document.body.getAttribute("data-inbox-url") || "/"); }
+      return;
+    }
+    pendingG = 0;
+    var handled = true;
+    if (key === "j" || key === "ArrowDown") moveInList(1);
+    else if (key === "k" || key === "ArrowUp") moveInList(-1);
+    else if (key === "Enter") {
+      var chosen = document.querySelector(".lists .convlist a.is-current");
+      if (chosen && document.activeElement !== chosen) chosen.click();
+      else handled = false; // a focused link or button does its own Enter
+    }
+    else if (key === "c") handled = clickAction("claim");
+    else if (key === "r") handled = clickAction("resolve");
+    else if (key === "t") handled = clickAction("transfer");
+    else if (key === "n") {
+      var note = document.querySelector('.composer input[name="type"][value="note"]');
+      var reply = document.querySelector('.composer input[name="type"][value="reply"]');
+      if (note && reply) { (note.checked ? reply : note).checked = true; showPane("conversation"); composer().focus(); }
+      else handled = false;
+    }
+    else if (key === "/") {
+      var textarea = composer();
+      if (textarea) {
+        showPane("conversation");
+        textarea.focus();
+        if (!textarea.value) {
+          textarea.value = "/";
+          textarea.dispatchEvent(new Event("input", { bubbles: true }));
+        }
+      } else handled = false;
+    }
+    else if (key === "g") pendingG = Date.now();
+    else if (key === "?") openShortcuts();
+    else handled = false;
+    if (handled) e.preventDefault();
+  });
+
+  function refreshDecorations() { updateBadges(); seenTicks(); avatars(); statusBanner(); }
+  document.addEventListener("htmx:wsAfterMessage", refreshDecorations);
+  document.addEventListener("DOMContentLoaded", function () {
+    updateTitle(); localTimes(); scrollTranscript(); restoreTheme(); refreshDecorations();
+  });
 })();
