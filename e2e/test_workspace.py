@@ -19,6 +19,10 @@ from e2e.visitor_client import ScriptedVisitor
 
 PHONE = ViewportSize(width=390, height=844)
 LAPTOP = ViewportSize(width=1280, height=800)
+IPHONE = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 "
+    "(KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1"
+)
 SLOW = 15_000  # the CI machine is shared: generous, but a hang still fails
 
 
@@ -303,7 +307,7 @@ def test_favicon_counts_waiting_and_unread(
     visitor.close()
 
 
-def test_friendly_visitor_names_and_seen_ticks(
+def test_friendly_visitor_names_parsed_browser_and_seen_ticks(
     browser: Browser, server: DaphneServer, shop: None, problems: list[str]
 ) -> None:
     page = sign_in(browser, server, problems, "alice")
@@ -315,8 +319,15 @@ def test_friendly_visitor_names_and_seen_ticks(
     expect(waiting_links(page).first).to_contain_text(name)
     assert not re.search(r"Visitor [0-9a-f]{6}", page.content())
 
+    Visitor.objects.update(user_agent=IPHONE, time_zone="Europe/Oslo")
     waiting_links(page).first.click()
     expect(page.get_by_role("heading", level=1)).to_contain_text(name)
+    panel = page.get_by_role("complementary", name="Visitor")
+    expect(panel).to_contain_text("Mobile Safari 17 on iOS 17.4 (iPhone)")
+    expect(panel).not_to_contain_text("Mozilla/5.0")
+    expect(panel.locator("time[data-tz]")).to_have_text(
+        re.compile(r"^\d\d:\d\d.* \(Europe/Oslo\)$")
+    )
     page.get_by_role("button", name="Claim").click()
     reply = page.get_by_role("textbox", name="Reply")
     reply.fill("Hello! How can I help?")

@@ -11,6 +11,7 @@ from django.utils.html import format_html
 from chat import dom
 from chat.models import Visitor
 from chat.names import friendly_hue, friendly_name
+from dashboard.useragents import describe
 
 register = template.Library()
 
@@ -61,3 +62,11 @@ def theme_attr(context: template.Context) -> str:
     request = context.get("request")
     theme = request.COOKIES.get(THEME_COOKIE) if request is not None else None
     return format_html(' data-theme="{}"', theme) if theme in THEMES else ""
+
+
+@register.filter
+def browser_and_os(user_agent: str | None) -> str:
+    """ "Mobile Safari 17 on iOS 17.4 (iPhone)"; the raw header when no rule knows it."""
+    if not user_agent:
+        return ""
+    return describe(user_agent) or user_agent

@@ -163,7 +163,7 @@
         insertCanned(textarea, options[current]);
         return;
       }
-      if (e.key === "Escape") { list.hidden = true; return; }
+      if (e.key === "Escape") { list.hidden = true; e.preventDefault(); return; } // not a blur
     }
     if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
       e.preventDefault();
