@@ -135,7 +135,7 @@ def test_two_agents_claim_reply_note_resolve_and_survive_a_restart(
     transcript = alice.get_by_role("log", name="Transcript")
     for body in Message.objects.values_list("body", flat=True):
         expect(transcript.get_by_text(body, exact=True)).to_have_count(1)
-    ids = alice.locator('[role="log"] > li').evaluate_all("els => els.map(e => e.id)")
+    ids = alice.locator('[role="log"] > ol > li').evaluate_all("els => els.map(e => e.id)")
     assert len(ids) == len(set(ids)) == Message.objects.count()
 
     everything = visitor.seen + visitor.drain()
