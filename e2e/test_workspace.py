@@ -112,7 +112,13 @@ def test_phone_layout_moves_between_panes_without_overflow(
     topbar = page.locator(".topbar").bounding_box()
     assert topbar is not None and topbar["x"] + topbar["width"] <= 390
     assert page.eval_on_selector(".topbar", "e => e.scrollWidth <= e.clientWidth")
+    assert topbar["height"] <= 64, "one row on a phone"
+    expect(page.get_by_role("button", name="Sign out")).to_be_hidden()
+    page.get_by_role("button", name="Menu").click()
+    expect(page.get_by_role("button", name="Menu")).to_have_attribute("aria-expanded", "true")
     expect(page.get_by_role("button", name="Sign out")).to_be_in_viewport()
+    assert page.eval_on_selector(".topbar", "e => e.scrollWidth <= e.clientWidth")
+    assert_no_horizontal_overflow(page, 390)
     assert small_targets(page, ".topbar a, .topbar button, .topbar input, .lists select") == []
     assert small_targets(page, ".convlist a") == []
 

@@ -355,9 +355,14 @@
     if (banner && select) banner.hidden = select.value === "online";
   }
   document.addEventListener("click", function (e) {
-    var target = e.target.closest ? e.target.closest("[data-pane-target], [data-theme-toggle], [data-shortcuts-open], [data-go-online]") : null;
+    var target = e.target.closest ? e.target.closest("[data-pane-target], [data-theme-toggle], [data-shortcuts-open], [data-go-online], [data-menu-toggle]") : null;
     if (!target) return;
     if (target.hasAttribute("data-pane-target")) showPane(target.getAttribute("data-pane-target"));
+    else if (target.hasAttribute("data-menu-toggle")) {
+      var open = target.getAttribute("aria-expanded") !== "true";
+      target.setAttribute("aria-expanded", open ? "true" : "false");
+      target.closest(".topbar").classList.toggle("menu-open", open);
+    }
     else if (target.hasAttribute("data-theme-toggle")) applyTheme(effectiveTheme() === "dark" ? "light" : "dark", true);
     else if (target.hasAttribute("data-shortcuts-open")) openShortcuts();
     else if (target.hasAttribute("data-go-online")) {
@@ -370,18 +375,23 @@
   });
 
   // --- keyboard shortcuts: never while typing in a field ---------------------------------
+  var NOT_TYPED = /^(radio|checkbox|button|submit|reset|range|color|file)$/;
   function typingIn(el) {
     if (!el || !el.tagName) return false;
-    return el.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName);
+    if (el.tagName === "INPUT") return !NOT_TYPED.test(el.type);
+    return el.isContentEditable || el.tagName === "TEXTAREA" || el.tagName === "SELECT";
   }
   function listLinks() {
     return Array.prototype.filter.call(document.querySelectorAll(".lists .convlist a"), function (a) {
       return a.offsetParent !== null || a.getClientRects().length;
     });
   }
-  function moveInList(step) {
+  function moveInList(step, arrow) {
     var links = listLinks();
-    if (!links.length) return;
+    if (!links.length) return false;
+    // The arrows scroll the page unless the agent is in the lists (or nowhere in particular).
+    var active = document.activeElement;
+    if (arrow && active && active !== document.body && !active.closest(".lists")) return false;
     var current = links.indexOf(document.activeElement);
     if (current < 0) current = links.findIndex(function (a) { return a.classList.contains("is-current"); });
     var next = current < 0 ? (step > 0 ? 0 : links.length - 1) : Math.min(links.length - 1, Math.max(0, current + step));
@@ -390,6 +400,7 @@
     if (document.getElementById("main").getAttribute("data-pane") !== "lists" &&
         window.matchMedia("(max-width: 900px)").matches) showPane("lists");
     links[next].focus();
+    return true;
   }
   function openShortcuts() {
     var dialog = document.getElementById("shortcuts");
@@ -406,6 +417,7 @@
   var pendingG = 0;
   document.addEventListener("keydown", function (e) {
     if (e.defaultPrevented || e.ctrlKey || e.metaKey || e.altKey || e.isComposing) return;
+    if (!document.getElementById("main") || !document.querySelector(".layout")) return; // not the workspace
     if (typingIn(e.target)) {
       if (e.key === "Escape" && e.target.blur && !(e.target.form && e.target.form.querySelector(".canned:not([hidden])"))) e.target.blur();
       return;
@@ -420,8 +432,8 @@
     }
     pendingG = 0;
     var handled = true;
-    if (key === "j" || key === "ArrowDown") moveInList(1);
-    else if (key === "k" || key === "ArrowUp") moveInList(-1);
+    if (key === "j" || key === "ArrowDown") handled = moveInList(1, key !== "j");
+    else if (key === "k" || key === "ArrowUp") handled = moveInList(-1, key !== "k");
     else if (key === "Enter") {
       var chosen = document.querySelector(".lists .convlist a.is-current");
       if (chosen && document.activeElement !== chosen) chosen.click();
