@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import re
 import time
+import zoneinfo
 from collections.abc import Iterator
 from typing import Literal
 
 import pytest
 from playwright.sync_api import Browser, Locator, Page, ViewportSize, expect
 
-from chat.models import Agent, CannedResponse, Conversation, Visitor
+from chat.models import Agent, CannedResponse, Conversation, Message, Visitor
 from chat.names import friendly_name
 from chat.services import agent_upsert, site_upsert
 from e2e.server import DaphneServer
@@ -53,8 +54,11 @@ def sign_in(
     *,
     viewport: ViewportSize | None = None,
     color_scheme: Literal["light", "dark"] = "light",
+    timezone_id: str | None = None,
 ) -> Page:
-    context = browser.new_context(viewport=viewport or LAPTOP, color_scheme=color_scheme)
+    context = browser.new_context(
+        viewport=viewport or LAPTOP, color_scheme=color_scheme, timezone_id=timezone_id
+    )
     page = context.new_page()
     page.set_default_timeout(SLOW)
     page.on(
@@ -316,7 +320,7 @@ def test_favicon_counts_waiting_and_unread(
 def test_friendly_visitor_names_parsed_browser_and_seen_ticks(
     browser: Browser, server: DaphneServer, shop: None, problems: list[str]
 ) -> None:
-    page = sign_in(browser, server, problems, "alice")
+    page = sign_in(browser, server, problems, "alice", timezone_id="Asia/Kathmandu")
     visitor = ScriptedVisitor(server.ws_url, "names-conv-01", "shop").open()
     visitor.say("Hi there")
     expect(waiting_links(page)).to_have_count(1)
@@ -342,6 +346,11 @@ def test_friendly_visitor_names_parsed_browser_and_seen_ticks(
     mine = page.locator(f"#m-{sent['id']}")
     expect(mine).to_be_visible()
     expect(mine.get_by_role("img", name="Seen")).to_have_count(0)
+
+    # Times in the agent's zone (UTC+05:45 here), whatever the server's.
+    stored = Message.objects.get(pk=sent["id"]).created_at
+    local = stored.astimezone(zoneinfo.ZoneInfo("Asia/Kathmandu")).strftime("%H:%M")
+    expect(mine.locator("time")).to_have_text(local)
 
     visitor.send("read", last_seen_id=sent["id"])
     expect(mine.get_by_role("img", name="Seen")).to_be_visible()

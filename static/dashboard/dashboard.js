@@ -436,7 +436,8 @@
     else if (key === "k" || key === "ArrowUp") handled = moveInList(-1, key !== "k");
     else if (key === "Enter") {
       var chosen = document.querySelector(".lists .convlist a.is-current");
-      if (chosen && document.activeElement !== chosen) chosen.click();
+      var idle = !document.activeElement || document.activeElement === document.body;
+      if (chosen && idle) chosen.click();
       else handled = false; // a focused link or button does its own Enter
     }
     else if (key === "c") handled = clickAction("claim");
@@ -465,7 +466,17 @@
     if (handled) e.preventDefault();
   });
 
-  function refreshDecorations() { updateBadges(); seenTicks(); avatars(); statusBanner(); }
+  // Message times in the agent's own time zone (the server renders its own).
+  function agentTimes() {
+    document.querySelectorAll("time[data-local-time]:not([data-localised])").forEach(function (t) {
+      var when = new Date(t.getAttribute("datetime"));
+      if (isNaN(when)) return;
+      t.textContent = when.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+      t.title = when.toLocaleString();
+      t.setAttribute("data-localised", "");
+    });
+  }
+  function refreshDecorations() { updateBadges(); seenTicks(); avatars(); statusBanner(); agentTimes(); }
   document.addEventListener("htmx:wsAfterMessage", refreshDecorations);
   document.addEventListener("DOMContentLoaded", function () {
     updateTitle(); localTimes(); scrollTranscript(); restoreTheme(); refreshDecorations();
