@@ -171,6 +171,7 @@ def message_post(
                 or conversation.assignee_id != agent.pk
             ):
                 check_not_held_by_other(conversation, agent)
+                servicelevels.check_claim_capacity(agent=agent, site_id=conversation.site_id)
                 assign(conversation, agent, now)
                 fields += ["status", "assignee", "claimed_at", "resolved_at"]
         elif sender == Message.Sender.NOTE:

@@ -260,3 +260,20 @@ def test_claiming_past_capacity_is_refused_only_when_the_site_says_so(
     sl.agent_capacity_set(agent=alice, capacity=2)
     services.conversation_claim(conversation_id=second.pk, agent=alice)
     assert states(second) == [("open", alice.pk)]
+
+
+def test_a_reply_that_would_claim_past_capacity_is_refused_when_forbidden(
+    site: Site, make_agent: Callable[..., Agent], make_schedule: Callable[..., SiteSchedule]
+) -> None:
+    alice = make_agent("alice")
+    first, second = start(site, 1), start(site, 2)
+    services.conversation_claim(conversation_id=first.pk, agent=alice)
+    sl.schedule_saved(
+        schedule=make_schedule(
+            assignment="off", default_capacity=1, forbid_claim_over_capacity=True
+        )
+    )
+    with pytest.raises(services.ChatError) as refused:
+        services.message_post(conversation_id=second.pk, sender="agent", body="Hi", agent=alice)
+    assert refused.value.code == "over_capacity"
+    assert second.messages.count() == 1  # nothing stored
