@@ -226,7 +226,7 @@
   }
 
   function setOnline(value) {
-    online = value;
+    online = value && cfg.away_reason != "closed";
     render();
   }
 
@@ -594,7 +594,7 @@
     .then(function (c) {
       cfg = c;
       T = c.t || {};
-      online = c.agents_online !== false;
+      online = c.agents_online !== false && c.away_reason != "closed";
       build();
       if (S.keep) connect(); // fetch replies that came meanwhile
       if (wantOpen || S.o || preview) open(wantOpen);
