@@ -114,3 +114,25 @@ def test_the_reports_page_matches_a_hand_made_week_and_is_photographed(
     target.parent.mkdir(exist_ok=True)
     alice.screenshot(path=str(target), full_page=True)
     assert target.stat().st_size > 10_000
+
+
+def test_the_widget_shows_the_away_form_outside_hours_even_with_an_agent_online(
+    browser: Browser, server: DaphneServer
+) -> None:
+    import datetime as dt
+
+    demo = site_upsert(name="Demo", key="demo", origins=[f"http://localhost:{server.port}"])
+    agent_upsert(username="alice", password="pw-alice", site_keys=["demo"], display_name="Alice")
+    Agent.objects.update(availability="online")
+    tomorrow = (dt.datetime.now(dt.UTC) + dt.timedelta(days=1)).weekday()
+    schedule = SiteSchedule.objects.create(site=demo, time_zone="UTC", hours_enabled=True)
+    WeeklyHours.objects.create(schedule=schedule, weekday=tomorrow, opens=time(0), closes=time(1))
+    alice = sign_in(browser, server, "alice")  # available, but the site is closed
+    shop = browser.new_context().new_page()
+    shop.goto(f"http://localhost:{server.port}/demo/")
+    shop.get_by_role("button", name="Open chat").click()
+    dialog = shop.get_by_role("dialog", name="Chat")
+    expect(dialog.get_by_role("textbox", name="Email")).to_be_visible()
+    expect(dialog).to_contain_text("We're away")
+    alice.context.close()
+    shop.context.close()
