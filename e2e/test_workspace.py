@@ -145,6 +145,7 @@ def test_phone_layout_moves_between_panes_without_overflow(
     expect(page.get_by_role("complementary", name="Visitor")).to_be_visible()
     expect(page.get_by_role("log", name="Transcript")).to_be_hidden()
     assert_no_horizontal_overflow(page, 390)
+    assert small_targets(page, ".visitor-panel a") == []
 
     page.get_by_role("button", name="Inbox", exact=True).click()
     expect(page.get_by_role("list", name="My conversations")).to_be_visible()
@@ -159,7 +160,9 @@ def test_phone_layout_moves_between_panes_without_overflow(
     # The search and install pages fit as well.
     page.goto(f"{server.url}/search/?q=long")
     expect(page.get_by_role("heading", name="Search transcripts")).to_be_visible()
+    expect(page.get_by_role("list", name="Results").get_by_role("link")).to_have_count(1)
     assert_no_horizontal_overflow(page, 390)
+    assert small_targets(page, ".results a, .filters button, .filters select") == []
     page.goto(f"{server.url}/sites/")
     expect(page.get_by_role("heading", name="Install the widget")).to_be_visible()
     assert_no_horizontal_overflow(page, 390)
