@@ -11,6 +11,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.db.models import Q
 
+from chat.names import friendly_name
 from chat.validators import validate_origin_list
 
 WIDGET_LANGUAGE_CHOICES = [
@@ -144,7 +145,7 @@ class Visitor(models.Model):
     @property
     def label(self) -> str:
         """A readable name: the one given, else the email, else a stable anonymous label."""
-        return self.name or self.email or f"Visitor {str(self.id)[:6]}"
+        return self.name or self.email or friendly_name(str(self.id))
 
     @property
     def is_online(self) -> bool:

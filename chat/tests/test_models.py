@@ -89,8 +89,12 @@ def test_rating_is_one_to_five(conversation: Conversation) -> None:
 
 
 def test_visitor_label_is_readable(site: Site) -> None:
+    from chat.names import friendly_name
+
     anonymous = Visitor.objects.create(site=site)
-    assert anonymous.label.startswith("Visitor ")
+    # A friendly name, stable per visitor, instead of a hex id.
+    assert anonymous.label == friendly_name(str(anonymous.pk)) == Visitor.objects.get().label
+    assert " " in anonymous.label and not any(c.isdigit() for c in anonymous.label)
     assert Visitor(site=site, email="a@b.example").label == "a@b.example"
     assert Visitor(site=site, name="Ann", email="a@b.example").label == "Ann"
 
