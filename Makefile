@@ -50,9 +50,21 @@ lint: install
 
 test: install browser lint test-only
 
+# Without PYTEST_ARGS: the tests that need no server of their own run two at a time
+# (pytest-xdist, a file per worker), then those that start daphne, Redis or a browser,
+# one at a time (they time real sockets). With PYTEST_ARGS: exactly what is asked.
+PARALLEL_TESTS := chat dashboard --ignore=chat/tests/test_scaleout.py --ignore=chat/tests/test_makefile.py
+SERIAL_TESTS := chat/tests/test_scaleout.py chat/tests/test_makefile.py e2e
 test-only: install
 	@mkdir -p var
-	CHROMIUM_PATH="$$(UV="$(UV)" ./scripts/ensure-chromium)" $(UV) run pytest $(PYTEST_ARGS)
+	@export CHROMIUM_PATH="$$(UV="$(UV)" ./scripts/ensure-chromium)"; \
+	if [ -n "$(PYTEST_ARGS)" ]; then \
+	  echo "$(UV) run pytest $(PYTEST_ARGS)"; $(UV) run pytest $(PYTEST_ARGS); \
+	else \
+	  echo "$(UV) run pytest -n 2 --dist loadfile $(PARALLEL_TESTS)"; \
+	  $(UV) run pytest -n 2 --dist loadfile $(PARALLEL_TESTS) && \
+	  echo "$(UV) run pytest $(SERIAL_TESTS)" && $(UV) run pytest $(SERIAL_TESTS); \
+	fi
 
 bench: install
 	$(UV) run python benchmarks/load.py
