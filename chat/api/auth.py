@@ -67,7 +67,10 @@ class TokenAuth(HttpBearer):
         prefix = token_prefix(token)
         if prefix is None:
             return None
-        row = ApiToken.objects.filter(prefix=prefix, revoked_at__isnull=True).first()
+        # A deactivated site's tokens stop working with it.
+        row = ApiToken.objects.filter(
+            prefix=prefix, revoked_at__isnull=True, site__is_active=True
+        ).first()
         if row is None or not token_matches(token, row.hashed):
             return None
         check_rate(f"token:{row.pk}")

@@ -42,6 +42,14 @@ def test_revoked_token_is_401(api: Api, token: str) -> None:
     assert api.get("/conversations").status_code == 401
 
 
+def test_a_deactivated_sites_token_is_401(api: Api, token: str) -> None:
+    from chat.models import Site
+
+    assert api.get("/conversations").status_code == 200
+    Site.objects.update(is_active=False)
+    assert api.get("/conversations").status_code == 401
+
+
 def test_token_stored_hashed_and_last_used_at_most_once_a_minute(api: Api, token: str) -> None:
     row = ApiToken.objects.get()
     assert token not in (row.hashed, row.prefix) and len(row.hashed) == 64
