@@ -53,8 +53,8 @@ test: install browser lint test-only
 # Without PYTEST_ARGS: the tests that need no server of their own run two at a time
 # (pytest-xdist, a file per worker), then those that start daphne, Redis or a browser,
 # one at a time (they time real sockets). With PYTEST_ARGS: exactly what is asked.
-PARALLEL_TESTS := chat dashboard --ignore=chat/tests/test_scaleout.py --ignore=chat/tests/test_makefile.py
-SERIAL_TESTS := chat/tests/test_scaleout.py chat/tests/test_makefile.py e2e
+PARALLEL_TESTS := chat dashboard --ignore=chat/tests/test_scaleout.py --ignore=chat/tests/test_makefile.py --ignore=chat/tests/test_deploy.py
+SERIAL_TESTS := chat/tests/test_scaleout.py chat/tests/test_makefile.py chat/tests/test_deploy.py e2e
 test-only: install
 	@mkdir -p var
 	@export CHROMIUM_PATH="$$(UV="$(UV)" ./scripts/ensure-chromium)"; \
