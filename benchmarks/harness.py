@@ -394,8 +394,10 @@ def make_workdir() -> Path:
 
 @dataclass
 class ServicePinning:
-    """Best effort: PostgreSQL (every backend, and the postmaster, whose affinity new
-    backends inherit) and Redis moved to one CPU, and moved back at the end."""
+    """Best effort: the PostgreSQL server on port 5432 (its postmaster, whose affinity new
+    backends inherit, and every backend) and the Redis server on port 6379 moved to one
+    CPU, and moved back at the end. Other Redis or PostgreSQL servers (tests start
+    private ones) are left alone."""
 
     cpu: str
     original: dict[str, str] = field(default_factory=dict)
@@ -406,9 +408,37 @@ class ServicePinning:
         out = subprocess.run(["pgrep", "-x", name], capture_output=True, text=True).stdout
         return [int(x) for x in out.split()]
 
+    @staticmethod
+    def _cmdline(pid: int) -> str:
+        with contextlib.suppress(OSError):
+            return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+        return ""
+
+    @staticmethod
+    def _parent(pid: int) -> int:
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+        return 0
+
+    def _targets(self, name: str) -> list[int]:
+        pids = self._pids(name)
+        if name == "redis-server":
+            return [pid for pid in pids if ":6379" in self._cmdline(pid)]
+        # The postmaster (a postgres process whose parent is not one) running the data
+        # directory of the server on 127.0.0.1:5432, and the backends it started.
+        roots = [pid for pid in pids if self._parent(pid) not in pids]
+        data_dir = subprocess.run(
+            ["psql", "-h", "127.0.0.1", "-U", "postgres", "-Atc", "show data_directory"],
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+        if data_dir:
+            roots = [pid for pid in roots if data_dir in self._cmdline(pid)]
+        return [pid for pid in pids if pid in roots or self._parent(pid) in roots]
+
     def apply(self) -> None:
         for name in ("postgres", "redis-server"):
-            pids = self._pids(name)
+            pids = self._targets(name)
             if not pids:
                 self.report.append(f"{name}: not found, not pinned")
                 continue
@@ -433,5 +463,5 @@ class ServicePinning:
 
     def restore(self) -> None:
         for name, cpus in self.original.items():
-            for pid in self._pids(name):
+            for pid in self._targets(name):
                 self._set(pid, cpus)
