@@ -67,7 +67,7 @@ test-only: install
 	fi
 
 bench: install
-	$(UV) run python benchmarks/load.py
+	$(UV) run python benchmarks/bench.py $(BENCH_ARGS)
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache staticfiles

@@ -70,27 +70,35 @@ class VisitorConsumer(ChatSocket):
         self.hello_timer: asyncio.Task[None] | None = None
         client = self.scope.get("client") or ("unknown", 0)
         self.ip: str | None = None
+        self.spoke = False
         try:
             services.check_public_id(self.public_id)
         except ChatError:
             await self.refuse(CLOSE_BAD_REQUEST)
             return
-        query = parse_qs(self.scope.get("query_string", b"").decode("latin1"))
-        key = (query.get("site") or [settings.CHAT_DEFAULT_SITE])[0]
-        self.site = await db(selectors.site_by_widget_key)(key=key)
-        if self.site is None:
-            await self.refuse(CLOSE_NOT_FOUND)
-            return
-        if not selectors.site_origin_allowed(site=self.site, origin=scope_origin(self.scope)):
-            await self.refuse(CLOSE_FORBIDDEN)
-            return
         if not self.keeper.visitor_ip_take(str(client[0])):
             await self.refuse(CLOSE_TOO_MANY)
             return
         self.ip = str(client[0])
+        # Accepted before any database work: in a reconnect storm the handshake must not
+        # wait behind the queue (daphne drops handshakes that take over 5 s). Refusals
+        # below are closes with a code, as ever.
         await self.accept()
+        query = parse_qs(self.scope.get("query_string", b"").decode("latin1"))
+        key = (query.get("site") or [settings.CHAT_DEFAULT_SITE])[0]
+        self.site = await db(selectors.site_by_widget_key)(key=key)
+        if self.site is None:
+            await self.close_with(CLOSE_NOT_FOUND)
+            return
+        if not selectors.site_origin_allowed(site=self.site, origin=scope_origin(self.scope)):
+            await self.close_with(CLOSE_FORBIDDEN)
+            return
         self.conversation = await db(selectors.conversation_by_public_id)(public_id=self.public_id)
         self.hello_timer = asyncio.create_task(self._expect_hello())
+
+    async def close_with(self, code: int) -> None:
+        await self.close(code=code)
+        self.closed = True
 
     async def _expect_hello(self) -> None:
         """A socket that says nothing holds resources for nothing: close it. An existing
@@ -100,7 +108,9 @@ class VisitorConsumer(ChatSocket):
         await asyncio.sleep(
             settings.CHAT_AUTH_TIMEOUT_SECONDS if existing else settings.CHAT_HELLO_TIMEOUT_SECONDS
         )
-        if not self.greeted and not self.attached and not self.closed:
+        # "Spoke": a frame arrived. Its database work may still be queued (a storm): that
+        # is the server's delay, not the client's silence.
+        if not self.spoke and not self.closed:
             if existing:
                 await self.deny(
                     "auth_required",
@@ -133,6 +143,7 @@ class VisitorConsumer(ChatSocket):
 
     async def on_hello(self, content: dict[str, Any]) -> None:
         assert self.site is not None
+        self.spoke = True
         if self.greeted:
             raise ChatError("already_attached", "This socket has already said hello.")
         # What the client already has (it said so): never sent again.
@@ -160,6 +171,7 @@ class VisitorConsumer(ChatSocket):
             await self.send_session(session, status=None)
 
     async def on_message(self, content: dict[str, Any]) -> None:
+        self.spoke = True
         if not self.attached:
             # The first message creates the conversation with it; attaching sends it back.
             await self.open_conversation(

@@ -139,10 +139,16 @@ def message_post(
     with transaction.atomic():
         conversation = locked_conversation(conversation_id)
         if cid:
-            original = (
-                Message.objects.filter(conversation=conversation, client_id=cid)
-                .select_related("agent__user")
-                .first()
+            # No ORDER BY, and the partial index's own condition spelled out: SQLite then
+            # looks the key up in the unique index instead of walking the conversation.
+            original = next(
+                iter(
+                    Message.objects.filter(conversation=conversation, client_id=cid)
+                    .exclude(client_id="")
+                    .select_related("agent__user")
+                    .order_by()[:1]
+                ),
+                None,
             )
             if original is not None:
                 if original.sender != sender or (

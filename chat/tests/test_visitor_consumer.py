@@ -585,3 +585,32 @@ async def test_a_reconnect_storm_resyncs_every_socket_and_loses_none(
 
     results = await asyncio.gather(*(come_back(i) for i in range(n)))
     assert [got[0] for got in results] == [missed[i] for i in range(n)]
+
+
+async def test_a_hello_slowed_by_a_busy_database_is_not_closed_as_silent(
+    site: Site, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In a reconnect storm the hello's database work queues: that is the server's delay,
+    not the client's silence. (It was closed with 4401 and the widget gave up.)"""
+    import time as time_module
+
+    from chat import services
+
+    first = await start("slowhello1")
+    await first.send_json_to(chat("hi"))
+    token = (await receive_until(first, lambda f: f["type"] == "session"))["token"]
+    await first.disconnect()
+    settings.CHAT_AUTH_TIMEOUT_SECONDS = 0.2
+    real = services.visitor_session_open
+
+    def slow(**kwargs: Any) -> Any:
+        time_module.sleep(0.6)  # the queue
+        return real(**kwargs)
+
+    monkeypatch.setattr(services, "visitor_session_open", slow)
+    again = await start("slowhello1")
+    await again.send_json_to({"type": "hello", "content": {"token": token}})
+    session = await receive_until(again, lambda f: f["type"] == "session", timeout=5)
+    assert session["conversation_id"] == "slowhello1"
+    assert (await receive_until(again, lambda f: f["type"] == "chat.message"))["message"] == "hi"
+    await again.disconnect()
