@@ -185,7 +185,13 @@ class SocketKeeper:
         }
         now = time.monotonic()
         due = {key: now + interval for key, interval in intervals.items()}
+        task = asyncio.current_task()
         while self.sockets or self.released or self.discards:
+            # Python 3.11's wait_for, and redis-py's timeouts inside a step, can swallow a
+            # cancellation; the task's own count cannot lie, so the loop checks it and a
+            # cancelled keeper (a server shutting down, a closing event loop) always ends.
+            if task is not None and task.cancelling():
+                raise asyncio.CancelledError
             self.wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.wake.wait(), TICK_SECONDS)
@@ -197,8 +203,12 @@ class SocketKeeper:
                 if now < due[key]:
                     continue
                 try:
-                    await step()
+                    # In a child task, as in ResilientRedisChannelLayer.receive: an
+                    # uncancel() inside redis-py then cannot erase our cancellation.
+                    await asyncio.ensure_future(step())
                 except Exception:
+                    if task is not None and task.cancelling():
+                        raise asyncio.CancelledError from None
                     logger.warning("socket upkeep step %r failed; retrying", key, exc_info=True)
                     due[key] = now + TICK_SECONDS
                 else:

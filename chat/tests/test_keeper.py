@@ -109,3 +109,36 @@ async def test_after_a_layer_recovery_every_socket_rejoins_and_resyncs(
     frame = await receive_until(ws, lambda f: f["type"] == "chat.message")
     assert frame["id"] == live.message.pk  # re-joined: live frames flow again
     await ws.disconnect()
+
+
+async def test_a_cancelled_keeper_ends_even_if_a_step_swallows_the_cancellation() -> None:
+    """redis-py's timeouts (and Python 3.11's wait_for) can turn a cancellation into an
+    ordinary error inside a step. The keeper must still end: a server shutting down or a
+    closing event loop waits for it (the PostgreSQL + Redis suite hung here)."""
+    keeper = SocketKeeper()
+
+    class Socket:
+        channel_name = "test.keeper!1"
+        joined: set[str] = set()
+        holds_lease = False
+
+        def cursor(self) -> None:
+            return None
+
+    async def swallowing_flush() -> None:
+        try:
+            await asyncio.sleep(3600)
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            assert task is not None
+            task.uncancel()
+            raise TimeoutError("Timeout reading from redis") from None
+
+    keeper.flush = swallowing_flush  # type: ignore[method-assign]
+    keeper.register(Socket())
+    assert keeper.task is not None
+    await asyncio.sleep(1.3)  # into a flush
+    keeper.task.cancel()
+    done, _ = await asyncio.wait([keeper.task], timeout=3)
+    assert done, "the keeper kept running after it was cancelled"
+    assert keeper.task.cancelled()
