@@ -7,6 +7,7 @@ leases and the audit of missed messages are the process's :class:`SocketKeeper`'
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import logging
@@ -94,10 +95,13 @@ class ChatSocket(AsyncWebsocketConsumer):  # type: ignore[misc]
             self.closed = True
             self.teardown()
             self.keeper.unregister(self)
-            # Prompt on a normal end; if this fails or is cancelled, the keeper's own
-            # loop retries it within a second.
-            with contextlib.suppress(Exception):
-                await self.keeper.flush()
+            # Prompt on a normal end; if this fails, the keeper's own loop retries it
+            # within a second. Never awaited when the socket is being cancelled (a
+            # shutdown, a closing loop): the keeper does it, and nothing here may wait.
+            task = asyncio.current_task()
+            if task is None or not task.cancelling():
+                with contextlib.suppress(Exception):
+                    await self.keeper.flush()
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         """channels' dispatch, without its ``aclose_old_connections()`` before every
