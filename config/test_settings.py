@@ -7,7 +7,13 @@ import os
 os.environ.setdefault("DJANGO_DEBUG", "1")
 # Separate channel-layer and cache keys per test run, so leftovers of another run never
 # arrive. Set in the environment so the daphne processes the tests start share it.
-os.environ.setdefault("CHANNELS_PREFIX", f"parley-test-{os.getpid()}")
+# pytest-xdist workers inherit the controller's environment (it loads these settings
+# first), so each worker adds its own name: two workers must never share groups or
+# rate-limit counters on one Redis.
+_prefix = os.environ.setdefault("CHANNELS_PREFIX", f"parley-test-{os.getpid()}")
+_worker = os.environ.get("PYTEST_XDIST_WORKER")
+if _worker and not _prefix.endswith("-" + _worker):
+    os.environ["CHANNELS_PREFIX"] = f"{_prefix}-{_worker}"
 
 from config.settings import *  # noqa: F403
 

@@ -54,3 +54,35 @@ def test_agent_origins_are_the_public_url_and_trusted_origins_with_explicit_port
     assert done.stdout.strip() == str(
         ["https://admin.example.com:8443", "https://chat.example.com:443"]
     )
+
+
+def test_each_xdist_worker_gets_its_own_channel_and_cache_prefix() -> None:
+    """Workers inherit the controller's CHANNELS_PREFIX; on one Redis, a shared prefix let
+    one worker's tests wipe the other's rate-limit counters and hear its groups."""
+    clean = {k: v for k, v in os.environ.items() if k not in ("CHANNELS_PREFIX",)}
+    expression = (
+        "import config.test_settings as s; "
+        "print(s.CHANNEL_LAYERS['default']['CONFIG'].get('prefix'), "
+        "s.CACHES['default'].get('KEY_PREFIX'), sep='|')"
+    )
+    seen = []
+    for worker in ("gw0", "gw1"):
+        done = subprocess.run(
+            [sys.executable, "-c", expression],
+            cwd=ROOT,
+            env={
+                **clean,
+                "CHANNELS_PREFIX": "parley-test-42",
+                "PYTEST_XDIST_WORKER": worker,
+                "REDIS_URL": "redis://127.0.0.1:6379/3",
+            },
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 0, done.stderr
+        seen.append(done.stdout.strip())
+    assert seen == [
+        "parley-test-42-gw0|parley-test-42-gw0",
+        "parley-test-42-gw1|parley-test-42-gw1",
+    ]
