@@ -129,6 +129,11 @@ class Visitor(models.Model):
     referrer = models.URLField(max_length=1000, blank=True)
     language = models.CharField(max_length=35, blank=True)
     time_zone = models.CharField(max_length=64, blank=True)
+    # Custom attributes the site passed through identify (plan, company, ...), and the
+    # pages visited in the current browsing session as the widget reports them
+    # ([{"url", "title", "at"}], newest last, capped).
+    attributes = models.JSONField(default=dict, blank=True)
+    pages = models.JSONField(default=list, blank=True)
 
     class Meta:
         constraints = [
@@ -173,6 +178,11 @@ class Agent(models.Model):
     # dashboard socket holds a live lease, not idle). Kept in step by
     # chat.services.presence; chat.selectors.available_agents is the truth.
     is_available = models.BooleanField(default=False)
+    # Profile preferences: the dashboard's language ("" follows the browser) and how new
+    # messages are announced.
+    language = models.CharField(max_length=10, blank=True)
+    notify_sound = models.BooleanField(default=True)
+    notify_desktop = models.BooleanField(default=False)
 
     def __str__(self) -> str:
         return self.name
@@ -180,6 +190,25 @@ class Agent(models.Model):
     @property
     def name(self) -> str:
         return self.display_name or self.user.get_full_name() or self.user.get_username()
+
+
+class Label(models.Model):
+    """A tag admins define per site (with a colour) and agents put on conversations."""
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="labels")
+    name = models.CharField(max_length=50)
+    color = models.CharField(
+        max_length=7, default="#6b7280", validators=[RegexValidator(r"^#[0-9a-fA-F]{6}$")]
+    )
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["site", "name"], name="label_unique_name_per_site")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class Conversation(models.Model):
@@ -220,6 +249,8 @@ class Conversation(models.Model):
     rating = models.PositiveSmallIntegerField(
         null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(5)]
     )
+    rating_comment = models.TextField(max_length=1000, blank=True)
+    labels = models.ManyToManyField(Label, related_name="conversations", blank=True)
 
     class Meta:
         indexes = [

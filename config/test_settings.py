@@ -15,7 +15,7 @@ _worker = os.environ.get("PYTEST_XDIST_WORKER")
 if _worker and not _prefix.endswith("-" + _worker):
     os.environ["CHANNELS_PREFIX"] = f"{_prefix}-{_worker}"
 
-from config.settings import *  # noqa: F403
+from config.settings import *  # noqa: E402, F403
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     # A file, not memory: the daphne processes of the browser tests share it. One per
