@@ -181,6 +181,9 @@ class Agent(models.Model):
     # Profile preferences: the dashboard's language ("" follows the browser) and how new
     # messages are announced.
     language = models.CharField(max_length=10, blank=True)
+    # The language the browser asked for at the last page load: what "follow the browser"
+    # means for fragments rendered by broadcasts, which have no request.
+    browser_language = models.CharField(max_length=10, blank=True)
     notify_sound = models.BooleanField(default=True)
     notify_desktop = models.BooleanField(default=False)
 

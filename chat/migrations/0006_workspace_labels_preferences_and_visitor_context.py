@@ -14,6 +14,11 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AddField(
             model_name='agent',
+            name='browser_language',
+            field=models.CharField(blank=True, max_length=10),
+        ),
+        migrations.AddField(
+            model_name='agent',
             name='language',
             field=models.CharField(blank=True, max_length=10),
         ),
