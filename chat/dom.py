@@ -44,3 +44,15 @@ def seen_id(conversation_id: int) -> str:
 
 def team_list_id(site_id: int) -> str:
     return f"team-s{site_id}"
+
+
+def labels_id(conversation_id: int) -> str:
+    return f"labels-c{conversation_id}"
+
+
+def view_row_id(conversation_id: int) -> str:
+    return f"view-c{conversation_id}"
+
+
+def canned_list_id(site_id: int) -> str:
+    return f"canned-s{site_id}"

@@ -7,12 +7,22 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Literal
 
 from django.conf import settings
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from chat.models import Agent, CannedResponse, Conversation, Message, Presence, Site, Visitor
+from chat.models import (
+    Agent,
+    CannedResponse,
+    Conversation,
+    Label,
+    Message,
+    Presence,
+    Site,
+    Visitor,
+)
 
 WIDGET_KEY = re.compile(r"^[-a-zA-Z0-9_]{1,64}$")
 
@@ -235,3 +245,129 @@ def transcript_search(*, agent: Agent, query: str, status: str = "") -> QuerySet
             | Q(visitor__email__icontains=query)
         ).distinct()
     return qs.order_by("-last_message_at", "-id")
+
+
+# --- inbox views: Waiting, Mine, All open, Resolved, filtered and paginated -------------
+
+InboxView = Literal["waiting", "mine", "open", "resolved"]
+INBOX_VIEWS: tuple[InboxView, ...] = ("waiting", "mine", "open", "resolved")
+INBOX_PAGE_SIZE = 25
+
+
+@dataclass(frozen=True)
+class InboxFilters:
+    """Narrowing shared by every view. Ids must already be checked against the agent's
+    sites (the view's form does): these are applied as given."""
+
+    site_id: int | None = None
+    label_id: int | None = None
+    assignee_id: int | None = None
+    query: str = ""
+
+
+@dataclass(frozen=True)
+class InboxPage:
+    """One page of a view: its rows (visitor, site, assignee and labels loaded)."""
+
+    rows: list[Conversation]
+    number: int
+    num_pages: int
+    count: int
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.number < self.num_pages
+
+
+def _inbox_filtered(*, site_ids: Iterable[int], filters: InboxFilters) -> QuerySet[Conversation]:
+    qs = Conversation.objects.filter(site_id__in=list(site_ids))
+    if filters.site_id is not None:
+        qs = qs.filter(site_id=filters.site_id)
+    if filters.label_id is not None:
+        qs = qs.filter(labels__id=filters.label_id)  # at most one row per conversation
+    if filters.assignee_id is not None:
+        qs = qs.filter(assignee_id=filters.assignee_id)
+    if filters.query:
+        # EXISTS rather than a join: no DISTINCT, and it stops at the first match.
+        said = Message.objects.filter(conversation=OuterRef("pk"), body__icontains=filters.query)
+        qs = qs.filter(
+            Q(visitor__name__icontains=filters.query)
+            | Q(visitor__email__icontains=filters.query)
+            | Exists(said)
+        )
+    return qs
+
+
+def _inbox_view_q(*, agent: Agent, view: InboxView) -> Q:
+    if view == "waiting":
+        return Q(status=Conversation.Status.WAITING)
+    if view == "mine":
+        return Q(status=Conversation.Status.OPEN, assignee=agent)
+    if view == "open":
+        return Q(status=Conversation.Status.OPEN)
+    return Q(status=Conversation.Status.RESOLVED)
+
+
+INBOX_VIEW_ORDER: dict[InboxView, tuple[str, ...]] = {
+    # Each leads with the columns of an index (conv_pool_idx, conv_agent_idx).
+    "waiting": ("waiting_since", "id"),
+    "mine": ("-last_message_at", "-id"),
+    "open": ("-last_message_at", "-id"),
+    "resolved": ("-resolved_at", "-id"),
+}
+
+
+def inbox_view_counts(
+    *, agent: Agent, site_ids: Iterable[int], filters: InboxFilters
+) -> dict[InboxView, int]:
+    """How many conversations each view holds under these filters. One query."""
+    qs = _inbox_filtered(site_ids=site_ids, filters=filters)
+    totals = qs.aggregate(
+        **{view: Count("pk", filter=_inbox_view_q(agent=agent, view=view)) for view in INBOX_VIEWS}
+    )
+    return {view: int(totals[view] or 0) for view in INBOX_VIEWS}
+
+
+def inbox_view_page(
+    *,
+    agent: Agent,
+    site_ids: Iterable[int],
+    view: InboxView,
+    filters: InboxFilters,
+    count: int,
+    page: int,
+    per_page: int = INBOX_PAGE_SIZE,
+) -> InboxPage:
+    """One page of a view, ``count`` rows in all (from :func:`inbox_view_counts`, so the
+    pager costs no second count). Two queries: the rows, their labels. An out-of-range
+    ``page`` gives the nearest page."""
+    num_pages = max(1, -(-count // per_page))
+    number = min(max(1, page), num_pages)
+    start = (number - 1) * per_page
+    qs = (
+        _inbox_filtered(site_ids=site_ids, filters=filters)
+        .filter(_inbox_view_q(agent=agent, view=view))
+        .select_related("visitor", "site", "assignee__user")
+        .prefetch_related("labels")
+        .order_by(*INBOX_VIEW_ORDER[view])
+    )
+    rows = list(qs[start : start + per_page])
+    return InboxPage(rows=rows, number=number, num_pages=num_pages, count=count)
+
+
+def inbox_filter_choices(*, site_ids: Iterable[int]) -> tuple[list[Site], list[Label], list[Agent]]:
+    """What the filters offer: the sites, their labels, their active agents. Three queries."""
+    ids = list(site_ids)
+    sites = list(Site.objects.filter(pk__in=ids).order_by("name"))
+    labels = list(Label.objects.filter(site_id__in=ids).select_related("site").order_by("name"))
+    agents = list(
+        Agent.objects.filter(sites__id__in=ids, user__is_active=True)
+        .select_related("user")
+        .distinct()
+        .order_by("display_name", "user__username")
+    )
+    return sites, labels, agents

@@ -9,6 +9,7 @@ app_name = "dashboard"
 urlpatterns = [
     path("", views.inbox, name="inbox"),
     path("conversations/<str:public_id>/", views.conversation, name="conversation"),
+    path("inbox/<str:view>/", views.inbox_view, name="inbox_view"),
     path("search/", views.search, name="search"),
     path("sites/", views.sites, name="sites"),
     path("sites/<int:pk>/settings/", settings_views.site_settings, name="site_settings"),

@@ -10,11 +10,13 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy
 
 from chat import panels, selectors
 from chat.models import Agent, Conversation
 from chat.snippets import embed_snippet
-from dashboard.forms import SearchForm
+from dashboard.forms import InboxFilterForm, SearchForm
 from dashboard.install import install_statuses
 from dashboard.settings.access import managed_site_ids
 
@@ -92,3 +94,62 @@ def search(request: HttpRequest, agent: Agent) -> HttpResponse:
             "statuses": Conversation.Status.choices,
         },
     )
+
+
+VIEW_TITLES: dict[str, Promise] = {
+    "waiting": gettext_lazy("Waiting"),
+    "mine": gettext_lazy("Mine"),
+    "open": gettext_lazy("All open"),
+    "resolved": gettext_lazy("Resolved"),
+}
+
+
+@agent_required
+def inbox_view(request: HttpRequest, agent: Agent, view: str) -> HttpResponse:
+    """Waiting, Mine, All open or Resolved, with every view's count, filtered by site,
+    label, agent and the search box, one page at a time."""
+    if view not in selectors.INBOX_VIEWS:
+        raise Http404("No such view.")
+    chosen = view
+    site_ids = selectors.agent_site_ids(agent=agent)
+    sites, labels, agents = selectors.inbox_filter_choices(site_ids=site_ids)
+    form = InboxFilterForm(
+        request.GET, sites=sites, labels=labels, agents=agents, many_sites=len(sites) > 1
+    )
+    form.is_valid()  # a filter naming something else is dropped, the others still apply
+    values = form.cleaned_data
+    filters = selectors.InboxFilters(
+        site_id=values.get("site"),
+        label_id=values.get("label"),
+        assignee_id=values.get("agent"),
+        query=values.get("q") or "",
+    )
+    counts = selectors.inbox_view_counts(agent=agent, site_ids=site_ids, filters=filters)
+    page = selectors.inbox_view_page(
+        agent=agent,
+        site_ids=site_ids,
+        view=chosen,
+        filters=filters,
+        count=counts[chosen],
+        page=page_number(request),
+    )
+    return render(
+        request,
+        "dashboard/inbox_views.html",
+        {
+            **panels.inbox_context(agent=agent),
+            "view": chosen,
+            "view_title": VIEW_TITLES[chosen],
+            "views": [(name, VIEW_TITLES[name], counts[name]) for name in selectors.INBOX_VIEWS],
+            "site_count": len(sites),
+            "form": form,
+            "filters": filters,
+            "page": page,
+            "query": filters.query,
+        },
+    )
+
+
+def page_number(request: HttpRequest) -> int:
+    raw = request.GET.get("page", "1")
+    return int(raw) if raw.isdigit() and len(raw) < 7 else 1

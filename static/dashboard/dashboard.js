@@ -349,6 +349,13 @@
       a.style.setProperty("--hue", a.getAttribute("data-hue"));
     });
   }
+  // Label colours: CSP forbids style attributes, so the colour travels as data-color.
+  function labelColors() {
+    document.querySelectorAll(".chip[data-color]").forEach(function (chip) {
+      var color = chip.getAttribute("data-color");
+      if (/^#[0-9a-fA-F]{6}$/.test(color)) chip.style.setProperty("--label-color", color);
+    });
+  }
   function statusBanner() {
     var banner = document.querySelector("[data-status-banner]");
     var select = document.getElementById("availability-select");
@@ -476,7 +483,7 @@
       t.setAttribute("data-localised", "");
     });
   }
-  function refreshDecorations() { updateBadges(); seenTicks(); avatars(); statusBanner(); agentTimes(); }
+  function refreshDecorations() { updateBadges(); seenTicks(); avatars(); labelColors(); statusBanner(); agentTimes(); }
   document.addEventListener("htmx:wsAfterMessage", refreshDecorations);
   document.addEventListener("DOMContentLoaded", function () {
     updateTitle(); localTimes(); scrollTranscript(); restoreTheme(); refreshDecorations();
