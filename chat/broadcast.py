@@ -40,7 +40,15 @@ class SocketCloseEvent(TypedDict):
     code: int
 
 
-Event = VisitorFrameEvent | AgentHtmlEvent | SocketCloseEvent
+class AgentLanguageEvent(TypedDict):
+    """An agent's language changed: their sockets move to its groups and redraw."""
+
+    type: Literal["agent.language"]
+    preference: str
+    browser: str
+
+
+Event = VisitorFrameEvent | AgentHtmlEvent | SocketCloseEvent | AgentLanguageEvent
 
 
 async def _send_all(sends: list[tuple[str, Event]]) -> None:
@@ -98,3 +106,7 @@ def agent_html(
 
 def socket_close(code: int) -> SocketCloseEvent:
     return {"type": "socket.close", "code": code}
+
+
+def agent_language(*, preference: str, browser: str) -> AgentLanguageEvent:
+    return {"type": "agent.language", "preference": preference, "browser": browser}

@@ -2,19 +2,24 @@
 
 Services call :func:`conversation_changed` after a write, inside their transaction; the
 frames are rendered here once per audience (visitor JSON, transcript HTML, pool HTML, the
-assignee's list HTML) and sent after commit by :mod:`chat.broadcast`.
+assignee's list HTML) and sent after commit by :mod:`chat.broadcast`. Agent HTML is
+rendered once per language spoken by the site's agents (``selectors.site_languages``;
+usually one) and sent to that language's group: contexts are read once, only the
+rendering repeats.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from django.template.loader import render_to_string
+from django.utils import translation
 
 from chat import broadcast, groups
 from chat.models import Agent, Conversation, Message
-from chat.selectors import site_teams, waiting_counts
+from chat.selectors import site_languages, site_teams, waiting_counts
 from chat.webhooks import outbox as webhooks_outbox
 
 INBOX = "dashboard/inbox.html"
@@ -61,6 +66,17 @@ def status_payload(conversation: Conversation) -> dict[str, Any]:
     }
 
 
+def in_languages(languages: list[str]) -> Iterator[str]:
+    """Each language in turn, with translation switched to it while the caller renders."""
+    for language in languages:
+        with translation.override(language):
+            yield language
+
+
+def languages_of(site_id: int) -> list[str]:
+    return site_languages(site_ids=[site_id])[site_id]
+
+
 def render_message(message: Message, conversation: Conversation) -> str:
     return render_to_string(
         f"{CONVERSATION}#message_append", {"message": message, "conversation": conversation}
@@ -77,53 +93,65 @@ def header_context(conversation: Conversation) -> dict[str, Any]:
     return {"conversation": conversation, "transfer_targets": list(targets)}
 
 
-def render_header(conversation: Conversation) -> str:
-    return render_to_string(
-        f"{CONVERSATION}#header", {**header_context(conversation), "oob": "true"}
-    )
-
-
-def render_pool_count(site_id: int) -> str:
-    n = waiting_counts(site_ids=[site_id])[site_id]
-    return render_to_string(f"{INBOX}#pool_count", {"site_id": site_id, "n": n, "oob": "true"})
+def render_header(context: dict[str, Any]) -> str:
+    """``context``: :func:`header_context`, read once for every language."""
+    return render_to_string(f"{CONVERSATION}#header", {**context, "oob": "true"})
 
 
 def _pool_frames(
-    conversation: Conversation, before: Snapshot | None
+    conversation: Conversation, before: Snapshot | None, languages: list[str]
 ) -> list[tuple[str, broadcast.Event]]:
     was = before is not None and before.status == Conversation.Status.WAITING
     now = conversation.status == Conversation.Status.WAITING
     if not (was or now):
         return []
-    html: str
-    if now:
-        mode = "true" if was else "beforeend"
-        html = render_to_string(
-            f"{INBOX}#pool_row_oob", {"conversation": conversation, "mode": mode}
+    site_id = conversation.site_id
+    n = waiting_counts(site_ids=[site_id])[site_id] if was != now else None
+    sends: list[tuple[str, broadcast.Event]] = []
+    for language in in_languages(languages):
+        html: str
+        if now:
+            mode = "true" if was else "beforeend"
+            html = render_to_string(
+                f"{INBOX}#pool_row_oob", {"conversation": conversation, "mode": mode}
+            )
+        else:
+            html = render_to_string(f"{INBOX}#pool_row_delete", {"conversation": conversation})
+        if n is not None:
+            html += render_to_string(
+                f"{INBOX}#pool_count", {"site_id": site_id, "n": n, "oob": "true"}
+            )
+        sends.append(
+            (groups.site_pool_group(site_id, language=language), broadcast.agent_html(html))
         )
-    else:
-        html = render_to_string(f"{INBOX}#pool_row_delete", {"conversation": conversation})
-    if was != now:
-        html += render_pool_count(conversation.site_id)
-    return [(groups.site_pool_group(conversation.site_id), broadcast.agent_html(html))]
+    return sends
 
 
 def _mine_frames(
-    conversation: Conversation, before: Snapshot | None
+    conversation: Conversation, before: Snapshot | None, languages: list[str]
 ) -> list[tuple[str, broadcast.Event]]:
+    """The owner speaks one of the site's languages; which one is not read here (that
+    would be a query on the hot path), so each is rendered for their groups."""
     previous = before.owner_id if before is not None else None
     current = Snapshot.of(conversation).owner_id
     sends: list[tuple[str, broadcast.Event]] = []
     if previous is not None and previous != current:
+        # No words in it: one render for every language's group.
         html = render_to_string(f"{INBOX}#mine_row_delete", {"conversation": conversation})
-        sends.append((groups.agent_group(previous), broadcast.agent_html(html)))
+        for language in languages:
+            sends.append(
+                (groups.agent_group(previous, language=language), broadcast.agent_html(html))
+            )
     if current is not None:
         conversation.unread = conversation.agent_unread  # type: ignore[attr-defined]
         mode = "true" if previous == current else "afterbegin"
-        html = render_to_string(
-            f"{INBOX}#mine_row_oob", {"conversation": conversation, "mode": mode}
-        )
-        sends.append((groups.agent_group(current), broadcast.agent_html(html)))
+        for language in in_languages(languages):
+            html = render_to_string(
+                f"{INBOX}#mine_row_oob", {"conversation": conversation, "mode": mode}
+            )
+            sends.append(
+                (groups.agent_group(current, language=language), broadcast.agent_html(html))
+            )
     return sends
 
 
@@ -142,7 +170,6 @@ def conversation_changed(
     """
     sends: list[tuple[str, broadcast.Event]] = []
     visitor_group = groups.conversation_visitor_group(conversation.pk)
-    agents_group = groups.conversation_agents_group(conversation.pk)
     routing_changed = before != Snapshot.of(conversation)
 
     if message is not None and message.sender != Message.Sender.NOTE:
@@ -157,44 +184,50 @@ def conversation_changed(
     if routing_changed or status_to_visitor:
         sends.append((visitor_group, broadcast.visitor_frame(status_payload(conversation))))
 
-    agent_html: str = render_header(conversation) if (routing_changed or message is None) else ""
-    if message is not None:
-        agent_html = render_message(message, conversation) + agent_html
-    if visitor_details:
-        agent_html += render_visitor_panel(conversation)
-    if agent_html:
-        sends.append(
-            (
-                agents_group,
-                broadcast.agent_html(
-                    agent_html,
-                    message_id=message.id if message else None,
-                    prev_id=getattr(message, "prev_id", None),
-                ),
+    languages = languages_of(conversation.site_id)
+    header = header_context(conversation) if (routing_changed or message is None) else None
+    panel = visitor_panel_context(conversation) if visitor_details else None
+    for language in in_languages(languages):
+        agent_html: str = render_header(header) if header is not None else ""
+        if message is not None:
+            agent_html = render_message(message, conversation) + agent_html
+        if panel is not None:
+            agent_html += render_visitor_panel(panel)
+        if agent_html:
+            sends.append(
+                (
+                    groups.conversation_agents_group(conversation.pk, language=language),
+                    broadcast.agent_html(
+                        agent_html,
+                        message_id=message.id if message else None,
+                        prev_id=getattr(message, "prev_id", None),
+                    ),
+                )
             )
-        )
-    sends += _pool_frames(conversation, before)
-    sends += _mine_frames(conversation, before)
+    sends += _pool_frames(conversation, before, languages)
+    sends += _mine_frames(conversation, before, languages)
     broadcast.send_on_commit(sends)
     # Webhook events go to the outbox in this same transaction (none is lost or invented
     # by a rollback); the worker posts them after commit.
     webhooks_outbox.conversation_changed(conversation, before=before, message=message)
 
 
-def render_visitor_panel(conversation: Conversation) -> str:
+def visitor_panel_context(conversation: Conversation) -> dict[str, Any]:
     from chat.selectors import visitor_other_conversations
 
-    return render_to_string(
-        f"{CONVERSATION}#visitor_panel",
-        {
-            "conversation": conversation,
-            "visitor": conversation.visitor,
-            "other_conversations": visitor_other_conversations(
-                visitor=conversation.visitor, exclude_id=conversation.pk
-            ),
-            "oob": "true",
-        },
-    )
+    return {
+        "conversation": conversation,
+        "visitor": conversation.visitor,
+        "other_conversations": list(
+            visitor_other_conversations(visitor=conversation.visitor, exclude_id=conversation.pk)
+        ),
+        "oob": "true",
+    }
+
+
+def render_visitor_panel(context: dict[str, Any]) -> str:
+    """``context``: :func:`visitor_panel_context`, read once for every language."""
+    return render_to_string(f"{CONVERSATION}#visitor_panel", context)
 
 
 def typing_signal(
@@ -209,18 +242,27 @@ def typing_signal(
                 {"type": "typing", "sender": "agent", "agent_name": name}, skip=skip
             ),
         )
-    html = render_to_string(
-        f"{CONVERSATION}#typing", {"conversation": conversation, "name": name, "oob": "true"}
-    )
-    broadcast.send_now(
-        groups.conversation_agents_group(conversation.pk), broadcast.agent_html(html, skip=skip)
-    )
+    for language in in_languages(languages_of(conversation.site_id)):
+        html = render_to_string(
+            f"{CONVERSATION}#typing", {"conversation": conversation, "name": name, "oob": "true"}
+        )
+        broadcast.send_now(
+            groups.conversation_agents_group(conversation.pk, language=language),
+            broadcast.agent_html(html, skip=skip),
+        )
 
 
 def visitor_read(*, conversation: Conversation) -> None:
+    # No words in it: one render for every language's group.
     html = render_to_string(f"{CONVERSATION}#seen", {"conversation": conversation, "oob": "true"})
     broadcast.send_on_commit(
-        [(groups.conversation_agents_group(conversation.pk), broadcast.agent_html(html))]
+        [
+            (
+                groups.conversation_agents_group(conversation.pk, language=language),
+                broadcast.agent_html(html),
+            )
+            for language in languages_of(conversation.site_id)
+        ]
     )
 
 
@@ -245,8 +287,10 @@ def availability_changed(
     *, agent: Agent, site_ids: list[int], online_by_site: dict[int, bool]
 ) -> None:
     sends: list[tuple[str, broadcast.Event]] = []
-    html = render_to_string("dashboard/base.html#availability", {"agent": agent, "oob": "true"})
-    sends.append((groups.agent_group(agent.pk), broadcast.agent_html(html)))
+    language = agent.effective_language
+    with translation.override(language):
+        html = render_to_string("dashboard/base.html#availability", {"agent": agent, "oob": "true"})
+    sends.append((groups.agent_group(agent.pk, language=language), broadcast.agent_html(html)))
     for site_id in site_ids:
         sends.append(
             (
@@ -254,11 +298,31 @@ def availability_changed(
                 broadcast.visitor_frame({"type": "agents", "online": online_by_site[site_id]}),
             )
         )
-    # The other agents' team lists and transfer menus: one render per site.
-    for team in site_teams(site_ids=site_ids):
-        html = render_to_string(f"{INBOX}#team_site", {"team": team, "oob": "true"})
-        sends.append((groups.site_pool_group(team.site_id), broadcast.agent_html(html)))
+    # The other agents' team lists and transfer menus: one render per site and language.
+    teams = site_teams(site_ids=site_ids)
+    spoken = site_languages(site_ids=[team.site_id for team in teams])
+    for team in teams:
+        for language in in_languages(spoken[team.site_id]):
+            html = render_to_string(f"{INBOX}#team_site", {"team": team, "oob": "true"})
+            sends.append(
+                (
+                    groups.site_pool_group(team.site_id, language=language),
+                    broadcast.agent_html(html),
+                )
+            )
     broadcast.send_on_commit(sends)
+
+
+def agent_language_changed(*, agent: Agent) -> None:
+    """The agent's open sockets switch to their new language's groups and redraw."""
+    broadcast.send_on_commit(
+        [
+            (
+                groups.agent_control_group(agent.pk),
+                broadcast.agent_language(preference=agent.language, browser=agent.browser_language),
+            )
+        ]
+    )
 
 
 def agent_signed_out(*, agent_id: int) -> None:

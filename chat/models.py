@@ -10,7 +10,9 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
+from chat.languages import effective_language
 from chat.names import friendly_name
 from chat.validators import validate_origin_list
 
@@ -160,8 +162,8 @@ class Visitor(models.Model):
 
 class Agent(models.Model):
     class Availability(models.TextChoices):
-        ONLINE = "online", "Online"
-        AWAY = "away", "Away"
+        ONLINE = "online", _("Online")
+        AWAY = "away", _("Away")
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="agent"
@@ -194,6 +196,11 @@ class Agent(models.Model):
     def name(self) -> str:
         return self.display_name or self.user.get_full_name() or self.user.get_username()
 
+    @property
+    def effective_language(self) -> str:
+        """The language the dashboard speaks to this agent (chat.languages has the rule)."""
+        return effective_language(preference=self.language, browser=self.browser_language)
+
 
 class Label(models.Model):
     """A tag admins define per site (with a colour) and agents put on conversations."""
@@ -216,9 +223,9 @@ class Label(models.Model):
 
 class Conversation(models.Model):
     class Status(models.TextChoices):
-        WAITING = "waiting", "Waiting"
-        OPEN = "open", "Open"
-        RESOLVED = "resolved", "Resolved"
+        WAITING = "waiting", _("Waiting")
+        OPEN = "open", _("Open")
+        RESOLVED = "resolved", _("Resolved")
 
     public_id = models.CharField(
         max_length=64, unique=True, validators=[conversation_public_id_validator]

@@ -7,6 +7,8 @@ import uuid
 from typing import Any
 
 from django.template.loader import render_to_string
+from django.utils import translation
+from django.utils.translation import gettext
 
 from chat import selectors
 from chat.events import CONVERSATION, INBOX, header_context
@@ -44,20 +46,22 @@ def conversation_context(*, agent: Agent, conversation: Conversation) -> dict[st
 
 def render_inbox_panels(*, agent: Agent) -> str:
     context = {**inbox_context(agent=agent), "oob": "true"}
-    return "".join(
-        render_to_string(f"{INBOX}#{name}", context)
-        for name in ("pool_panel", "mine_panel", "team_panel")
-    )
+    with translation.override(agent.effective_language):
+        return "".join(
+            render_to_string(f"{INBOX}#{name}", context)
+            for name in ("pool_panel", "mine_panel", "team_panel")
+        )
 
 
 def render_conversation_panels(*, agent: Agent, conversation: Conversation) -> tuple[str, set[int]]:
     """Every panel of an open conversation, and the ids of the messages drawn."""
     context = {**conversation_context(agent=agent, conversation=conversation), "oob": "true"}
-    html = "".join(
-        render_to_string(f"{CONVERSATION}#{name}", context)
-        # Not the composer: it holds the agent's draft, which a reconnect must not wipe.
-        for name in ("transcript_panel", "header", "visitor_panel")
-    )
+    with translation.override(agent.effective_language):
+        html = "".join(
+            render_to_string(f"{CONVERSATION}#{name}", context)
+            # Not the composer: it holds the agent's draft, which a reconnect must not wipe.
+            for name in ("transcript_panel", "header", "visitor_panel")
+        )
     return html, {message.pk for message in context["messages"]}
 
 
@@ -70,10 +74,15 @@ def render_composer(*, agent: Agent, conversation: Conversation) -> str:
         "client_id": uuid.uuid4().hex,
         "oob": "true",
     }
-    return render_to_string(f"{CONVERSATION}#composer", context)
+    with translation.override(agent.effective_language):
+        return render_to_string(f"{CONVERSATION}#composer", context)
 
 
-def render_flash(*, code: str, message: str) -> str:
-    return render_to_string(
-        "dashboard/base.html#flash", {"code": code, "message": message, "oob": "true"}
-    )
+def render_flash(*, code: str, message: str, language: str | None = None) -> str:
+    """An error for an agent's socket, in their language: services mark the messages
+    they raise with ``gettext_noop``, so the English text is the catalogue's key."""
+    with translation.override(language):
+        return render_to_string(
+            "dashboard/base.html#flash",
+            {"code": code, "message": gettext(message), "oob": "true"},
+        )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import uuid
 from collections.abc import Iterable
@@ -10,9 +11,12 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
+from chat.languages import default as default_language
+from chat.languages import effective_language
 from chat.models import (
     Agent,
     CannedResponse,
@@ -23,6 +27,8 @@ from chat.models import (
     Site,
     Visitor,
 )
+
+logger = logging.getLogger(__name__)
 
 WIDGET_KEY = re.compile(r"^[-a-zA-Z0-9_]{1,64}$")
 
@@ -371,3 +377,57 @@ def inbox_filter_choices(*, site_ids: Iterable[int]) -> tuple[list[Site], list[L
         .order_by("display_name", "user__username")
     )
     return sites, labels, agents
+
+
+SITE_LANGUAGES_KEY = "chat:site-languages:{}"
+# A safety net: services and signals refresh the cached sets whenever an agent's language
+# or a site's agents change, so a set is at most this old if something bypassed them.
+SITE_LANGUAGES_TTL = 300
+
+
+def site_languages(*, site_ids: Iterable[int]) -> dict[int, list[str]]:
+    """The effective languages of each site's agents (chat.languages), sorted: the
+    languages agent-facing broadcasts are rendered in, once each.
+
+    Read from the shared cache, kept fresh by :func:`site_languages_refresh`; a miss (or
+    a cache that is down) costs one indexed query. A site without agents gets the default
+    language, so a broadcast is never rendered zero times.
+    """
+    ids = list(dict.fromkeys(site_ids))
+    keys = {SITE_LANGUAGES_KEY.format(site_id): site_id for site_id in ids}
+    try:
+        found: dict[str, list[str]] = cache.get_many(list(keys))
+    except Exception:  # the shared cache (Redis) is down: ask the database
+        logger.warning("site-language cache unreachable", exc_info=True)
+        return _site_languages_query(site_ids=ids)
+    result = {keys[key]: value for key, value in found.items()}
+    missing = [site_id for site_id in ids if site_id not in result]
+    if missing:
+        result.update(site_languages_refresh(site_ids=missing))
+    return result
+
+
+def site_languages_refresh(*, site_ids: Iterable[int]) -> dict[int, list[str]]:
+    """Recompute the sets from the database (as this transaction sees it) and cache them.
+    Callers that change a language or who serves a site call it after their write."""
+    fresh = _site_languages_query(site_ids=list(site_ids))
+    try:
+        cache.set_many(
+            {SITE_LANGUAGES_KEY.format(pk): value for pk, value in fresh.items()},
+            timeout=SITE_LANGUAGES_TTL,
+        )
+    except Exception:
+        logger.warning("site-language cache unreachable", exc_info=True)
+    return fresh
+
+
+def _site_languages_query(*, site_ids: list[int]) -> dict[int, list[str]]:
+    rows = (
+        Agent.sites.through.objects.filter(site_id__in=site_ids)
+        .values_list("site_id", "agent__language", "agent__browser_language")
+        .distinct()
+    )
+    found: dict[int, set[str]] = {site_id: set() for site_id in site_ids}
+    for site_id, preference, browser in rows:
+        found[site_id].add(effective_language(preference=preference, browser=browser))
+    return {site_id: sorted(codes or {default_language()}) for site_id, codes in found.items()}

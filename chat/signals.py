@@ -13,7 +13,12 @@ from django.db.models.signals import m2m_changed, post_save, pre_delete, pre_sav
 from django.dispatch import receiver
 
 from chat.models import Agent
-from chat.services import agent_release, agent_sockets_close, session_sockets_close
+from chat.services import (
+    agent_release,
+    agent_sockets_close,
+    session_sockets_close,
+    site_languages_update,
+)
 
 
 @receiver(user_logged_out)
@@ -42,6 +47,31 @@ def release_on_deactivation(sender: Any, instance: Any, created: bool, **kwargs:
         if agent is not None:
             agent_release(agent=agent)
         agent_sockets_close(user_id=instance.pk)
+
+
+@receiver(post_save, sender=Agent)
+def site_languages_on_full_save(sender: Any, instance: Agent, **kwargs: Any) -> None:
+    """A full save (the admin, scripted setup) may change a language. The profile and
+    browser-language services save only their fields and update the sets themselves."""
+    if kwargs.get("update_fields") is None and not kwargs.get("raw"):
+        site_languages_update(site_ids=instance.sites.values_list("id", flat=True))
+
+
+@receiver(m2m_changed, sender=Agent.sites.through)
+def site_languages_on_sites_change(
+    sender: Any, instance: Any, action: str, pk_set: set[int] | None, **kwargs: Any
+) -> None:
+    """Who serves a site decides the languages its broadcasts are rendered in."""
+    if not isinstance(instance, Agent):
+        if action in {"post_add", "post_remove", "post_clear"}:
+            site_languages_update(site_ids=[instance.pk])
+    elif action == "pre_clear":
+        # pk_set is not given for a clear: remember which sites the agent served.
+        instance._sites_before_clear = list(instance.sites.values_list("id", flat=True))  # type: ignore[attr-defined]
+    elif action == "post_clear":
+        site_languages_update(site_ids=getattr(instance, "_sites_before_clear", []))
+    elif action in {"post_add", "post_remove"}:
+        site_languages_update(site_ids=pk_set or ())
 
 
 @receiver(pre_delete, sender=Agent)

@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 from django.utils import timezone
 
 from chat import groups, panels, selectors, services
-from chat.broadcast import AgentHtmlEvent
+from chat.broadcast import AgentHtmlEvent, AgentLanguageEvent
 from chat.consumers.base import CLOSE_FORBIDDEN, CLOSE_NOT_FOUND, CLOSE_UNAUTHORIZED, ChatSocket, db
 from chat.models import Agent, Conversation, Message
 
@@ -26,6 +26,8 @@ class AgentSocket(ChatSocket):
 
     agent: Agent | None = None
     holds_lease = True
+    # The effective language whose groups this socket joined (chat.languages).
+    language = ""
 
     async def authorise(self) -> Agent | None:
         if not self.scope.get("origin_allowed", False):
@@ -65,12 +67,38 @@ class AgentSocket(ChatSocket):
         return names
 
     async def send_error(self, code: str, message: str) -> None:
-        await self.send(text_data=panels.render_flash(code=code, message=message))
+        language = self.agent.effective_language if self.agent is not None else None
+        await self.send(
+            text_data=panels.render_flash(code=code, message=message, language=language)
+        )
 
     async def agent_html(self, event: AgentHtmlEvent) -> None:
         if event.get("skip") == self.channel_name:
             return
         await self.send(text_data=event["html"])
+
+    def language_groups(self) -> list[str]:
+        """This socket's groups that carry HTML in ``self.language``."""
+        return []
+
+    async def join_in_language(self) -> None:
+        assert self.agent is not None
+        self.language = self.agent.effective_language
+        await self.join(*self.language_groups())
+
+    async def agent_language(self, event: AgentLanguageEvent) -> None:
+        """The agent chose another language (or their browser did): move to its groups,
+        then redraw every panel in it."""
+        agent = self.agent
+        if agent is None or self.closed:
+            return
+        agent.language, agent.browser_language = event["preference"], event["browser"]
+        if agent.effective_language == self.language:
+            return
+        for name in self.language_groups():
+            await self.leave(name)
+        await self.join_in_language()
+        await self.resync()
 
 
 class InboxConsumer(AgentSocket):
@@ -84,16 +112,21 @@ class InboxConsumer(AgentSocket):
         if agent is None:
             return
         await self.accept()
-        site_ids = await db(selectors.agent_site_ids)(agent=agent)
-        await self.join(
-            *(groups.site_pool_group(site_id) for site_id in site_ids),
-            groups.agent_group(agent.pk),
-            *self.control_groups(agent),
-        )
+        self.site_ids = await db(selectors.agent_site_ids)(agent=agent)
+        await self.join_in_language()
+        await self.join(*self.control_groups(agent))
         # Joined first, then drawn: a change in between arrives after the fresh copy.
         await self.resync()
         await self.active()
         await self.take_lease()
+
+    def language_groups(self) -> list[str]:
+        assert self.agent is not None
+        language = self.language
+        return [
+            *(groups.site_pool_group(site_id, language=language) for site_id in self.site_ids),
+            groups.agent_group(self.agent.pk, language=language),
+        ]
 
     async def resync(self) -> None:
         assert self.agent is not None
@@ -135,15 +168,17 @@ class AgentConversationConsumer(AgentSocket):
             return
         self.conversation: Conversation = conversation
         await self.accept()
-        await self.join(
-            groups.conversation_agents_group(conversation.pk), *self.control_groups(agent)
-        )
+        await self.join_in_language()
+        await self.join(*self.control_groups(agent))
         await self.resync()
         await self.take_lease()
         await db(services.agent_mark_read)(conversation_id=conversation.pk, agent=agent)
 
     def cursor(self) -> tuple[int, int, bool] | None:
         return (self.conversation.pk, self.delivered, True)
+
+    def language_groups(self) -> list[str]:
+        return [groups.conversation_agents_group(self.conversation.pk, language=self.language)]
 
     async def resync(self) -> None:
         """A fresh copy of every panel; live frames of messages it drew are skipped."""

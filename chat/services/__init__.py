@@ -10,10 +10,13 @@ from __future__ import annotations
 
 from chat.services.agents import (
     agent_availability_set,
+    agent_browser_language_record,
     agent_mark_read,
+    agent_profile_update,
     agent_sockets_close,
     agent_upsert,
     session_sockets_close,
+    site_languages_update,
     site_upsert,
     typing_notify,
 )
@@ -66,8 +69,10 @@ __all__ = [
     "VisitorSession",
     "agent_activity",
     "agent_availability_set",
+    "agent_browser_language_record",
     "agent_mark_read",
     "agent_presence_refresh",
+    "agent_profile_update",
     "agent_release",
     "agent_sockets_close",
     "agent_upsert",
@@ -91,6 +96,7 @@ __all__ = [
     "presence_leases_renew",
     "presence_sweep",
     "session_sockets_close",
+    "site_languages_update",
     "site_upsert",
     "typing_notify",
     "visitor_attach",

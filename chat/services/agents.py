@@ -1,12 +1,16 @@
-"""Agents and setup: read markers, typing, availability, sockets, scripted setup."""
+"""Agents and setup: read markers, typing, availability, profile and language, sockets,
+scripted setup."""
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
-from chat import events
+from chat import events, languages, selectors
 from chat.models import (
     Agent,
     Conversation,
@@ -48,7 +52,7 @@ def agent_availability_set(*, agent: Agent, availability: object) -> Agent:
     """The agent's own choice. Online is a wish: they are available only while a
     dashboard socket of theirs lives and they are not idle (``selectors.available_agents``)."""
     if availability not in Agent.Availability.values:
-        raise ChatError("invalid", "Availability is online or away.")
+        raise ChatError("invalid", gettext_noop("Availability is online or away."))
     now = timezone.now()
     agent.availability = str(availability)
     agent.last_seen = agent.last_active = now
@@ -57,6 +61,61 @@ def agent_availability_set(*, agent: Agent, availability: object) -> Agent:
         # Nothing changed for visitors; the agent's other tabs still show the choice.
         events.availability_changed(agent=agent, site_ids=[], online_by_site={})
     return agent
+
+
+def agent_profile_update(
+    *,
+    agent: Agent,
+    display_name: str,
+    language: str,
+    notify_sound: bool,
+    notify_desktop: bool,
+) -> Agent:
+    """The agent's own preferences. ``language`` is "" (follow the browser) or a code of
+    settings.LANGUAGES; anything else raises ChatError("invalid_language"), saving nothing.
+    A new effective language reaches their open sockets after commit."""
+    if language and language not in languages.supported():
+        raise ChatError("invalid_language", gettext_noop("Choose one of the listed languages."))
+    before = agent.effective_language
+    agent.display_name = display_name.strip()
+    agent.language = language
+    agent.notify_sound = notify_sound
+    agent.notify_desktop = notify_desktop
+    agent.save(update_fields=["display_name", "language", "notify_sound", "notify_desktop"])
+    if agent.effective_language != before:
+        _effective_language_changed(agent)
+    return agent
+
+
+def agent_browser_language_record(*, agent: Agent, requested: str) -> None:
+    """Remember the language the browser asked for at this page load (as LocaleMiddleware
+    negotiated it): what "follow the browser" means where there is no request. One
+    UPDATE, and only when it differs from the stored one."""
+    language = languages.supported_or_empty(requested)
+    if language == agent.browser_language:
+        return
+    before = agent.effective_language
+    Agent.objects.filter(pk=agent.pk).update(browser_language=language)
+    agent.browser_language = language
+    if agent.effective_language != before:
+        _effective_language_changed(agent)
+
+
+def _effective_language_changed(agent: Agent) -> None:
+    site_languages_update(site_ids=agent.sites.values_list("id", flat=True))
+    events.agent_language_changed(agent=agent)
+
+
+def site_languages_update(*, site_ids: Iterable[int]) -> None:
+    """An agent's language, or who serves these sites, changed: refresh the cached
+    language sets of ``selectors.site_languages`` now (as this transaction sees them, so
+    broadcasts later in it render every language), and again once it commits."""
+    ids = list(site_ids)
+    if not ids:
+        return
+    selectors.site_languages_refresh(site_ids=ids)
+    if transaction.get_connection().in_atomic_block:
+        transaction.on_commit(lambda: selectors.site_languages_refresh(site_ids=ids), robust=True)
 
 
 def agent_sockets_close(*, user_id: int) -> None:
