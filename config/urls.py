@@ -16,6 +16,16 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path(
+        "accounts/password/change/",
+        auth_views.PasswordChangeView.as_view(),
+        name="password_change",
+    ),
+    path(
+        "accounts/password/change/done/",
+        auth_views.PasswordChangeDoneView.as_view(),
+        name="password_change_done",
+    ),
     path("settings/webhooks/", include("chat.webhooks.urls")),
     path("service-levels/", include("chat.servicelevels.urls")),
     path("settings/api-tokens/", include("chat.api.dashboard_urls")),

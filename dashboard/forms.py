@@ -4,6 +4,7 @@ from typing import Any
 
 from crispy_forms.helper import FormHelper
 from django import forms
+from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
@@ -58,3 +59,36 @@ class InboxFilterForm(forms.Form):
             ("", _("Anyone")),
             *((agent.pk, agent.name) for agent in agents),
         ]
+
+
+class ProfileForm(forms.Form):
+    """The signed-in agent's own preferences (``services.agent_profile_update`` saves)."""
+
+    display_name = forms.CharField(
+        label=_("Display name"),
+        max_length=100,
+        required=False,
+        help_text=_("Shown to visitors and to the other agents. Empty: your user name."),
+    )
+    language = forms.ChoiceField(
+        label=_("Language"),
+        required=False,
+        help_text=_("The dashboard's language. Following your browser uses its preferred one."),
+    )
+    notify_sound = forms.BooleanField(
+        label=_("Play a sound when a visitor is waiting or writes to you"), required=False
+    )
+    notify_desktop = forms.BooleanField(
+        label=_("Show desktop notifications"),
+        required=False,
+        help_text=_("Your browser asks for permission the first time."),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        language = self.fields["language"]
+        assert isinstance(language, forms.ChoiceField)
+        # Each language in its own name, so anyone can find theirs.
+        language.choices = [("", _("Follow my browser")), *settings.LANGUAGES]
+        self.helper = FormHelper()
+        self.helper.form_tag = False

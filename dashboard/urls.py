@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from dashboard import views
+from dashboard import profile, views
 from dashboard.settings import views as settings_views
 
 app_name = "dashboard"
@@ -11,6 +11,7 @@ urlpatterns = [
     path("conversations/<str:public_id>/", views.conversation, name="conversation"),
     path("inbox/<str:view>/", views.inbox_view, name="inbox_view"),
     path("search/", views.search, name="search"),
+    path("profile/", profile.profile, name="profile"),
     path("sites/", views.sites, name="sites"),
     path("sites/<int:pk>/settings/", settings_views.site_settings, name="site_settings"),
     path("sites/<int:pk>/preview/", settings_views.site_preview, name="site_preview"),

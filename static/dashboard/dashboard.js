@@ -7,6 +7,17 @@
   var lastTyping = 0;
   var lastRead = 0;
 
+  // The page's words for the script, in the agent's language (data-text-* on <body>).
+  function text(key, fallback) {
+    var value = document.body.dataset["text" + key.charAt(0).toUpperCase() + key.slice(1)];
+    return value || fallback;
+  }
+  // The agent's notification preferences (their profile): data-notify-* on <body>.
+  function wants(kind) {
+    var key = "notify" + kind.charAt(0).toUpperCase() + kind.slice(1);
+    return document.body.dataset[key] === "1";
+  }
+
   function socketName(elt) {
     var host = elt && elt.closest ? elt.closest("[data-socket]") : null;
     return host ? host.getAttribute("data-socket") : null;
@@ -29,8 +40,8 @@
     document.body.setAttribute("data-connection", state);
     var label = document.getElementById("connection");
     if (label) {
-      label.textContent = state === "online" ? "Live" : state === "refused"
-        ? "Disconnected: sign in again" : "Reconnecting…";
+      label.textContent = state === "online" ? text("live", "Live") : state === "refused"
+        ? text("refused", "Disconnected: sign in again") : text("reconnecting", "Reconnecting…");
     }
   }
   document.addEventListener("htmx:wsOpen", function (e) {
@@ -71,19 +82,19 @@
       osc.start(); osc.stop(ctx.currentTime + 0.15);
     } catch (err) { /* no audio: the title still says it */ }
   }
-  function notify(text) {
-    beep();
-    if (window.Notification && Notification.permission === "granted") {
-      new Notification("Parley", { body: text, tag: "parley" });
+  function notify(body) {
+    if (wants("sound")) beep();
+    if (wants("desktop") && window.Notification && Notification.permission === "granted") {
+      new Notification("Parley", { body: body, tag: "parley" });
     }
   }
   document.addEventListener("htmx:wsBeforeMessage", function (e) {
     var html = e.detail.message || "";
     var name = socketName(e.target);
     if (document.hidden) {
-      if (html.indexOf("beforeend:#pool-list") >= 0) notify("A visitor is waiting");
+      if (html.indexOf("beforeend:#pool-list") >= 0) notify(text("waiting", "A visitor is waiting"));
       else if (name === "inbox" && html.indexOf('id="mine-c') >= 0 && html.indexOf('class="unread"') >= 0)
-        notify("New message in one of your conversations");
+        notify(text("message", "New message in one of your conversations"));
     }
   });
   document.addEventListener("htmx:wsAfterMessage", function (e) {
@@ -183,6 +194,10 @@
   });
   document.addEventListener("change", function (e) {
     if (e.target.matches && e.target.matches("select[data-autosubmit]")) e.target.form.requestSubmit();
+    // Turning desktop notifications on in the profile asks the browser's permission.
+    if (e.target.name === "notify_desktop" && e.target.checked && window.Notification) {
+      Notification.requestPermission();
+    }
   });
   // An append is an upsert: a row drawn by a fresh panel and appended by a broadcast that
   // crossed it on the wire must not appear twice.
