@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "chat.privacy",
     "ninja",
     "chat.servicelevels",
+    "chat.attachments",
     "dashboard",
 ]
 
@@ -227,7 +228,7 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STORAGES = {
+STORAGES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": (
@@ -329,6 +330,46 @@ WEBHOOK_RETRY_WINDOW_SECONDS = float(os.environ.get("WEBHOOK_RETRY_WINDOW_SECOND
 # An endpoint with no successful delivery for this long is paused and its site's staff
 # agents are mailed.
 WEBHOOK_PAUSE_AFTER_SECONDS = float(os.environ.get("WEBHOOK_PAUSE_AFTER_SECONDS", "86400"))
+
+# --- Attachments (chat/attachments, docs/attachments.md) ----------------------------
+# Files are stored through Django's storage API: under MEDIA_ROOT by default, in an
+# S3-compatible bucket when AWS_STORAGE_BUCKET_NAME is set (the "s3" extra). MEDIA_URL is
+# never served: every download goes through an authorised view.
+MEDIA_ROOT = Path(os.environ.get("DJANGO_MEDIA_ROOT") or BASE_DIR / "var" / "media")
+MEDIA_URL = "media/"
+if os.environ.get("AWS_STORAGE_BUCKET_NAME"):
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": os.environ["AWS_STORAGE_BUCKET_NAME"],
+            "endpoint_url": os.environ.get("AWS_S3_ENDPOINT_URL") or None,
+            "region_name": os.environ.get("AWS_S3_REGION_NAME") or None,
+            "location": os.environ.get("AWS_LOCATION", ""),
+            "default_acl": "private",
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }
+CHAT_ATTACHMENT_MAX_BYTES = int(os.environ.get("CHAT_ATTACHMENT_MAX_BYTES", str(10 * 1024 * 1024)))
+CHAT_ATTACHMENTS_PER_MESSAGE = int(os.environ.get("CHAT_ATTACHMENTS_PER_MESSAGE", "5"))
+# Uploaded but not yet sent, per uploader and conversation.
+CHAT_ATTACHMENTS_PENDING_MAX = int(os.environ.get("CHAT_ATTACHMENTS_PENDING_MAX", "20"))
+# Types recognised by content (names as in docs/attachments.md). HTML, SVG, XML, scripts
+# and executables are refused even when listed.
+CHAT_ATTACHMENT_TYPES = env_list(
+    "CHAT_ATTACHMENT_TYPES", "png,jpg,gif,webp,pdf,txt,csv,zip,docx,xlsx,pptx"
+)
+CHAT_ATTACHMENT_UPLOADS_PER_MINUTE = int(os.environ.get("CHAT_ATTACHMENT_UPLOADS_PER_MINUTE", "20"))
+CHAT_ATTACHMENT_UPLOADS_PER_IP_HOUR = int(
+    os.environ.get("CHAT_ATTACHMENT_UPLOADS_PER_IP_HOUR", "300")
+)
+# Images larger than this (all frames together) are refused: decompression bombs.
+CHAT_ATTACHMENT_MAX_PIXELS = int(os.environ.get("CHAT_ATTACHMENT_MAX_PIXELS", "40000000"))
+CHAT_ATTACHMENT_THUMBNAIL_PX = int(os.environ.get("CHAT_ATTACHMENT_THUMBNAIL_PX", "320"))
+# Uploaded files never sent with a message are deleted after this long.
+CHAT_ATTACHMENT_UNSENT_HOURS = float(os.environ.get("CHAT_ATTACHMENT_UNSENT_HOURS", "24"))
+# Signed download links (emails) stop working after this long.
+CHAT_ATTACHMENT_LINK_MAX_AGE_DAYS = float(os.environ.get("CHAT_ATTACHMENT_LINK_MAX_AGE_DAYS", "7"))
 
 # --- REST API (chat/api, docs/api.md) ------------------------------------------------
 # Requests per API token (or signed-in agent) per minute; more are answered 429.

@@ -31,6 +31,7 @@ urlpatterns = [
     path("settings/api-tokens/", include("chat.api.dashboard_urls")),
     path("api/", include("chat.api.urls")),
     path("privacy/", include("chat.privacy.urls")),
+    path("", include("chat.attachments.urls")),
     path("", include("chat.urls")),
     path("", include("dashboard.urls")),
 ]
