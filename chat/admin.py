@@ -14,6 +14,7 @@ from chat.models import (
     Agent,
     CannedResponse,
     Conversation,
+    Label,
     Message,
     Site,
     Visitor,
@@ -162,6 +163,23 @@ class CannedResponseAdmin(admin.ModelAdmin[CannedResponse]):
     list_display = ["shortcut", "site", "text"]
     list_filter = ["site"]
     search_fields = ["shortcut", "text"]
+
+
+class LabelForm(forms.ModelForm[Label]):
+    class Meta:
+        model = Label
+        fields = ["site", "name", "color"]
+        widgets = {"color": forms.TextInput(attrs={"type": "color"})}
+
+
+@admin.register(Label)
+class LabelAdmin(admin.ModelAdmin[Label]):
+    """Admins define each site's labels; agents put them on conversations."""
+
+    form = LabelForm
+    list_display = ["name", "site", "color"]
+    list_filter = ["site"]
+    search_fields = ["name"]
 
 
 class AgentInline(admin.StackedInline[Agent, AbstractUser]):

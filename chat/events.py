@@ -24,6 +24,7 @@ from chat.webhooks import outbox as webhooks_outbox
 
 INBOX = "dashboard/inbox.html"
 CONVERSATION = "dashboard/conversation.html"
+LABELS = "dashboard/labels.html"
 
 
 @dataclass(frozen=True)
@@ -228,6 +229,33 @@ def visitor_panel_context(conversation: Conversation) -> dict[str, Any]:
 def render_visitor_panel(context: dict[str, Any]) -> str:
     """``context``: :func:`visitor_panel_context`, read once for every language."""
     return render_to_string(f"{CONVERSATION}#visitor_panel", context)
+
+
+def labels_context(conversation: Conversation) -> dict[str, Any]:
+    """The label bar: the conversation's labels and the site's others. Two queries."""
+    from chat.selectors import conversation_labels
+
+    applied, others = conversation_labels(conversation=conversation)
+    return {"conversation": conversation, "applied_labels": applied, "other_labels": others}
+
+
+def render_labels(context: dict[str, Any]) -> str:
+    return render_to_string(f"{LABELS}#conversation_labels", {**context, "oob": "true"})
+
+
+def labels_changed(conversation: Conversation) -> None:
+    """Every agent watching the conversation sees its new label bar. Must be called inside
+    the writing transaction."""
+    context = labels_context(conversation)
+    broadcast.send_on_commit(
+        [
+            (
+                groups.conversation_agents_group(conversation.pk, language=language),
+                broadcast.agent_html(render_labels(context)),
+            )
+            for language in in_languages(languages_of(conversation.site_id))
+        ]
+    )
 
 
 def typing_signal(

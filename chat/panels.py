@@ -11,7 +11,7 @@ from django.utils import translation
 from django.utils.translation import gettext
 
 from chat import selectors
-from chat.events import CONVERSATION, INBOX, header_context
+from chat.events import CONVERSATION, INBOX, LABELS, header_context, labels_context
 from chat.models import Agent, Conversation
 
 
@@ -31,6 +31,7 @@ def inbox_context(*, agent: Agent) -> dict[str, Any]:
 def conversation_context(*, agent: Agent, conversation: Conversation) -> dict[str, Any]:
     return {
         **header_context(conversation),
+        **labels_context(conversation),
         "agent": agent,
         "visitor": conversation.visitor,
         "messages": selectors.transcript_tail(conversation_id=conversation.pk),
@@ -61,7 +62,7 @@ def render_conversation_panels(*, agent: Agent, conversation: Conversation) -> t
             render_to_string(f"{CONVERSATION}#{name}", context)
             # Not the composer: it holds the agent's draft, which a reconnect must not wipe.
             for name in ("transcript_panel", "header", "visitor_panel")
-        )
+        ) + render_to_string(f"{LABELS}#conversation_labels", context)
     return html, {message.pk for message in context["messages"]}
 
 

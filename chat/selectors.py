@@ -431,3 +431,17 @@ def _site_languages_query(*, site_ids: list[int]) -> dict[int, list[str]]:
     for site_id, preference, browser in rows:
         found[site_id].add(effective_language(preference=preference, browser=browser))
     return {site_id: sorted(codes or {default_language()}) for site_id, codes in found.items()}
+
+
+def conversation_labels(*, conversation: Conversation) -> tuple[list[Label], list[Label]]:
+    """The conversation's labels, and its site's others (to add). Two queries."""
+    site_labels = list(Label.objects.filter(site_id=conversation.site_id).order_by("name"))
+    applied = set(
+        Conversation.labels.through.objects.filter(conversation_id=conversation.pk).values_list(
+            "label_id", flat=True
+        )
+    )
+    return (
+        [label for label in site_labels if label.pk in applied],
+        [label for label in site_labels if label.pk not in applied],
+    )

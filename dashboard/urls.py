@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.urls import path
 
 from dashboard import profile, views
+from dashboard.settings import labels as settings_labels
 from dashboard.settings import views as settings_views
 
 app_name = "dashboard"
@@ -15,6 +16,12 @@ urlpatterns = [
     path("sites/", views.sites, name="sites"),
     path("sites/<int:pk>/settings/", settings_views.site_settings, name="site_settings"),
     path("sites/<int:pk>/preview/", settings_views.site_preview, name="site_preview"),
+    path("sites/<int:pk>/labels/", settings_labels.site_labels, name="site_labels"),
+    path(
+        "sites/<int:pk>/labels/<int:label_pk>/",
+        settings_labels.site_label_change,
+        name="site_label_change",
+    ),
     path(
         "sites/<int:pk>/allow-origin/",
         settings_views.site_allow_origin,

@@ -152,6 +152,8 @@ class AgentConversationConsumer(AgentSocket):
         "reopen": "on_reopen",
         "transfer": "on_transfer",
         "read": "on_read",
+        "label_add": "on_label_add",
+        "label_remove": "on_label_remove",
     }
 
     async def connect(self) -> None:
@@ -265,6 +267,22 @@ class AgentConversationConsumer(AgentSocket):
     async def on_read(self, content: dict[str, Any]) -> None:
         assert self.agent is not None
         await db(services.agent_mark_read)(conversation_id=self.conversation.pk, agent=self.agent)
+
+    async def on_label_add(self, content: dict[str, Any]) -> None:
+        assert self.agent is not None
+        await db(services.conversation_label_add)(
+            conversation_id=self.conversation.pk,
+            agent=self.agent,
+            label_id=content.get("label_id"),
+        )
+
+    async def on_label_remove(self, content: dict[str, Any]) -> None:
+        assert self.agent is not None
+        await db(services.conversation_label_remove)(
+            conversation_id=self.conversation.pk,
+            agent=self.agent,
+            label_id=content.get("label_id"),
+        )
 
 
 __all__ = ["AgentConversationConsumer", "InboxConsumer"]

@@ -33,6 +33,13 @@ from chat.services.checks import (
     check_public_id,
     check_visitor_context,
 )
+from chat.services.labels import (
+    conversation_label_add,
+    conversation_label_remove,
+    label_create,
+    label_delete,
+    label_update,
+)
 from chat.services.messages import PostResult, conversation_start, message_post
 from chat.services.presence import (
     agent_activity,
@@ -85,11 +92,16 @@ __all__ = [
     "check_public_id",
     "check_visitor_context",
     "conversation_claim",
+    "conversation_label_add",
+    "conversation_label_remove",
     "conversation_rate",
     "conversation_reopen",
     "conversation_resolve",
     "conversation_start",
     "conversation_transfer",
+    "label_create",
+    "label_delete",
+    "label_update",
     "message_post",
     "presence_lease_open",
     "presence_leases_release",

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -82,3 +84,20 @@ class SiteSettingsForm(forms.ModelForm[Site]):
 
 class AllowOriginForm(forms.Form):
     origin = forms.CharField(max_length=200)
+
+
+class LabelForm(forms.Form):
+    """One label of a site: the add form, and each row's edit form (prefixed by its id)."""
+
+    name = forms.CharField(max_length=50, label=_("Name"))
+    color = forms.RegexField(
+        regex=r"^#[0-9a-fA-F]{6}$",
+        initial="#6b7280",
+        label=_("Colour"),
+        error_messages={"invalid": _("A colour like #4f46e5.")},
+        widget=forms.TextInput(attrs={"type": "color"}),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
