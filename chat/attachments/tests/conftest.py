@@ -73,8 +73,7 @@ PDF = (
 )
 HTML = b"<!DOCTYPE html><html><body><script>alert(document.cookie)</script></body></html>"
 SVG = (
-    b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg">'
-    b"<script>alert(1)</script></svg>"
+    b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
 )
 ELF = b"\x7fELF\x02\x01\x01\x00" + b"\x00" * 120
 EXE = b"MZ\x90\x00\x03\x00\x00\x00" + b"\x00" * 120
@@ -98,6 +97,25 @@ def docx_bytes() -> bytes:
             "_rels/.rels": b"<Relationships/>",
             "word/document.xml": b"<w:document/>",
         }
+    )
+
+
+def multipart(name: str, data: bytes, fields: dict[str, str]) -> tuple[bytes, str]:
+    """A form with one file, its name exactly as given (Django's test client, like the
+    upload classes, would strip a path from it)."""
+    boundary = "----parley-test-boundary"
+    parts = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{key}"\r\n\r\n{value}\r\n'.encode()
+        for key, value in fields.items()
+    ]
+    parts.append(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{name}"\r\n'
+        "Content-Type: application/octet-stream\r\n\r\n".encode()
+        + data
+        + b"\r\n"
+    )
+    return b"".join(parts) + f"--{boundary}--\r\n".encode(), (
+        f"multipart/form-data; boundary={boundary}"
     )
 
 
@@ -151,10 +169,11 @@ def widget() -> Callable[..., Any]:
             token = token_for(visitor)
         if token:
             headers["Authorization"] = f"Bearer {token}"
-        fields: dict[str, Any] = {"file": upload(name, data)}
-        if conversation:
-            fields["conversation"] = conversation
-        return Client().post(f"/widget/{site_key}/attachments/", fields, headers=headers)
+        fields = {"conversation": conversation} if conversation else {}
+        payload, content_type = multipart(name, data, fields)
+        return Client().post(
+            f"/widget/{site_key}/attachments/", payload, content_type=content_type, headers=headers
+        )
 
     return post
 

@@ -37,7 +37,12 @@ from chat.services.checks import ChatError
         ("orders.csv", CSV, "csv", "text/csv; charset=utf-8"),
         ("orders.txt", CSV, "txt", "text/plain; charset=utf-8"),
         ("archive.zip", zip_bytes(), "zip", "application/zip"),
-        ("letter.zip", docx_bytes(), "docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),  # noqa: E501
+        (
+            "letter.zip",
+            docx_bytes(),
+            "docx",
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        ),
     ],
 )
 def test_allowed_types_are_found_by_content(
