@@ -77,7 +77,11 @@ def _frames(image: Image.Image) -> list[Image.Image]:
     write what they find in ``info``)."""
     frames = []
     for frame in ImageSequence.Iterator(image):
-        upright = ImageOps.exif_transpose(frame.copy())
+        try:
+            upright = ImageOps.exif_transpose(frame.copy())
+        except (SyntaxError, ValueError, KeyError, TypeError, OSError):
+            # Damaged EXIF (some cameras write it): the pixels are fine, the EXIF goes.
+            upright = frame.copy()
         upright.info = {k: v for k, v in upright.info.items() if k in KEPT_INFO}
         frames.append(upright)
     return frames

@@ -15,13 +15,14 @@ from chat.attachments import payloads, selectors, services
 from chat.attachments.models import Attachment
 from chat.attachments.uploads import csrf_refused, install_parser, read_upload
 from chat.models import Conversation, Site, Visitor
-from chat.services.checks import ChatError
+from chat.services.checks import ChatError, check_public_id
 from chat.tokens import visitor_token_verify
 
 STATUS = {
     "invalid": 400,
     "empty": 400,
     "invalid_name": 400,
+    "invalid_conversation_id": 400,
     "too_many": 400,
     "invalid_token": 401,
     "not_signed_in": 403,
@@ -102,7 +103,9 @@ def _visitor_upload(request: HttpRequest, site: Site) -> HttpResponseBase:
         conversation: Conversation | None = None
         public_id = upload.fields.get("conversation", "")
         if public_id:
-            conversation = chat_selectors.conversation_by_public_id(public_id=public_id)
+            conversation = chat_selectors.conversation_by_public_id(
+                public_id=check_public_id(public_id)
+            )
         attachment = services.attachment_upload(
             site=site,
             conversation=conversation,

@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from chat.attachments.images import image_process
-from chat.attachments.tests.conftest import gif_bytes, jpeg_bytes, png_bytes
+from chat.attachments.tests.conftest import exif_bytes, gif_bytes, jpeg_bytes, png_bytes
 from chat.services.checks import ChatError
 
 
@@ -52,6 +52,21 @@ def test_thumbnail_fits_the_box_and_keeps_transparency(settings: Any) -> None:
 def test_animated_gif_keeps_its_frames() -> None:
     result = image_process(io.BytesIO(gif_bytes(frames=3)), kind="gif")
     assert getattr(opened(result.content), "n_frames", 1) == 3
+
+
+def test_webp_is_reencoded() -> None:
+    source = io.BytesIO()
+    Image.new("RGB", (64, 32), (1, 2, 3)).save(source, "WEBP", exif=exif_bytes(orientation=8))
+    result = image_process(source, kind="webp")
+    assert opened(result.content).format == "WEBP" and b"PhoneMaker" not in result.content
+    assert opened(result.content).size == (32, 64)
+
+
+def test_damaged_exif_is_dropped_not_refused() -> None:
+    source = io.BytesIO()
+    Image.new("RGB", (64, 32), (1, 2, 3)).save(source, "WEBP", exif=b"Exif\x00\x00PhoneMaker")
+    result = image_process(source, kind="webp")
+    assert b"PhoneMaker" not in result.content and opened(result.content).size == (64, 32)
 
 
 def test_decompression_bomb_is_refused_before_decoding(settings: Any) -> None:

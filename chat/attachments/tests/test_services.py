@@ -170,11 +170,12 @@ def test_check_then_bind(conversation: Conversation, django_assert_num_queries: 
     visitor = conversation.visitor
     files = [store(conversation, visitor, f"f{i}.pdf") for i in range(2)]
     with transaction.atomic():
-        checked = services.check_attachments(
-            conversation=conversation,
-            uploader=visitor,
-            attachment_ids=[str(files[1].pk), str(files[0].pk)],
-        )
+        with django_assert_num_queries(1):  # the rows, locked
+            checked = services.check_attachments(
+                conversation=conversation,
+                uploader=visitor,
+                attachment_ids=[str(files[1].pk), str(files[0].pk)],
+            )
         message = post(conversation)
         with django_assert_num_queries(1):
             services.attachments_bind(message=message, attachments=checked)

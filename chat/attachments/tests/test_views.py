@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -344,3 +345,57 @@ def test_signed_links(files: dict[str, Attachment], settings: Any) -> None:
     settings.CHAT_ATTACHMENT_LINK_MAX_AGE_DAYS = -1
     expired = Client().get(url)
     assert (expired.status_code, body(expired)["error"]) == (410, "link_expired")
+
+
+def test_malformed_conversation_id(widget: Any, conversation: Conversation) -> None:
+    response = widget(conversation.visitor, "a.pdf", PDF, conversation="../x")
+    assert (response.status_code, body(response)["error"]) == (400, "invalid_conversation_id")
+
+
+def test_large_upload_spooled_to_disk(
+    widget: Any, conversation: Conversation, settings: Any
+) -> None:
+    """Over FILE_UPLOAD_MAX_MEMORY_SIZE Django hands over a temporary file, not memory."""
+    noise = Image.frombytes("RGB", (1100, 1000), os.urandom(1100 * 1000 * 3))
+    out = io.BytesIO()
+    noise.save(out, "PNG")
+    assert len(out.getvalue()) > settings.FILE_UPLOAD_MAX_MEMORY_SIZE
+    response = widget(conversation.visitor, "noise.png", out.getvalue())
+    assert response.status_code == 201, response.content
+    assert (body(response)["width"], body(response)["height"]) == (1100, 1000)
+
+
+async def test_upload_and_download_through_asgi(
+    conversation: Conversation, transactional_db: None
+) -> None:
+    """The servers run ASGI (daphne): the upload parser hook works on ASGI requests too."""
+    from asgiref.sync import sync_to_async
+    from django.test import AsyncClient
+
+    from chat.attachments.tests.conftest import multipart
+
+    token = await sync_to_async(token_for)(conversation.visitor)
+    data, content_type = multipart("../evil.png", png_bytes(), {})
+    client = AsyncClient()
+    headers = {"Origin": SHOP, "Authorization": f"Bearer {token}"}
+    refused = await client.post(
+        "/widget/shop/attachments/", data, content_type=content_type, headers=headers
+    )
+    assert (refused.status_code, body(refused)["error"]) == (400, "invalid_name")
+    data, content_type = multipart("fine.png", png_bytes(), {})
+    stored = await client.post(
+        "/widget/shop/attachments/", data, content_type=content_type, headers=headers
+    )
+    assert stored.status_code == 201
+    fetched = await client.get(
+        body(stored)["url"].removeprefix("http://testserver"), headers=headers
+    )
+    assert fetched.status_code == 200
+    assert fetched["Content-Disposition"] == 'attachment; filename="fine.png"'
+
+
+def test_head_request(files: dict[str, Attachment], agent: Agent) -> None:
+    client = Client()
+    client.force_login(agent.user)
+    response = client.head(f"/attachments/{files['agent_pdf'].pk}/")
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
