@@ -19,12 +19,19 @@ from django.utils import translation
 
 from chat import broadcast, groups
 from chat.models import Agent, Conversation, Message
-from chat.selectors import site_languages, site_teams, waiting_counts
+from chat.selectors import (
+    canned_responses,
+    conversation_labels,
+    site_languages,
+    site_teams,
+    waiting_counts,
+)
 from chat.webhooks import outbox as webhooks_outbox
 
 INBOX = "dashboard/inbox.html"
 CONVERSATION = "dashboard/conversation.html"
 LABELS = "dashboard/labels.html"
+CANNED = "dashboard/canned.html"
 
 
 @dataclass(frozen=True)
@@ -233,8 +240,6 @@ def render_visitor_panel(context: dict[str, Any]) -> str:
 
 def labels_context(conversation: Conversation) -> dict[str, Any]:
     """The label bar: the conversation's labels and the site's others. Two queries."""
-    from chat.selectors import conversation_labels
-
     applied, others = conversation_labels(conversation=conversation)
     return {"conversation": conversation, "applied_labels": applied, "other_labels": others}
 
@@ -254,6 +259,23 @@ def labels_changed(conversation: Conversation) -> None:
                 broadcast.agent_html(render_labels(context)),
             )
             for language in in_languages(languages_of(conversation.site_id))
+        ]
+    )
+
+
+def canned_changed(*, site_id: int) -> None:
+    """Every dashboard of the site's agents redraws the composer's canned list: their
+    inbox socket is open on every page. Must be called inside the writing transaction."""
+    context = {"site_id": site_id, "canned": list(canned_responses(site_ids=[site_id]))}
+    broadcast.send_on_commit(
+        [
+            (
+                groups.site_pool_group(site_id, language=language),
+                broadcast.agent_html(
+                    render_to_string(f"{CANNED}#canned_list", {**context, "oob": "true"})
+                ),
+            )
+            for language in in_languages(languages_of(site_id))
         ]
     )
 

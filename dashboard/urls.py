@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.urls import path
 
 from dashboard import profile, views
+from dashboard.settings import canned as settings_canned
 from dashboard.settings import labels as settings_labels
 from dashboard.settings import views as settings_views
 
@@ -21,6 +22,17 @@ urlpatterns = [
         "sites/<int:pk>/labels/<int:label_pk>/",
         settings_labels.site_label_change,
         name="site_label_change",
+    ),
+    path("sites/<int:pk>/canned/", settings_canned.site_canned, name="site_canned"),
+    path(
+        "sites/<int:pk>/canned/<int:canned_pk>/",
+        settings_canned.site_canned_edit,
+        name="site_canned_edit",
+    ),
+    path(
+        "sites/<int:pk>/canned/<int:canned_pk>/delete/",
+        settings_canned.site_canned_delete,
+        name="site_canned_delete",
     ),
     path(
         "sites/<int:pk>/allow-origin/",

@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from chat.api import services
@@ -20,7 +21,7 @@ NEW_TOKEN_KEY = "api_new_token"
 @login_required
 def token_list(request: HttpRequest) -> HttpResponse:
     if not may_manage_webhooks(user=request.user):
-        return HttpResponseForbidden("API tokens are managed by staff.")
+        return HttpResponseForbidden(gettext("API tokens are managed by staff."))
     sites = manageable_sites(user=request.user)
     form = TokenForm(request.POST or None, sites=sites)
     if request.method == "POST" and form.is_valid():
@@ -45,7 +46,7 @@ def token_list(request: HttpRequest) -> HttpResponse:
 def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     token = ApiToken.objects.filter(pk=pk, site__in=manageable_sites(user=request.user)).first()
     if token is None:
-        raise Http404("No such token on your sites.")
+        raise Http404(gettext("No such token on your sites."))
     services.token_revoke(token=token)
-    messages.success(request, f"Token “{token.name}” revoked.")
+    messages.success(request, gettext("Token “%(name)s” revoked.") % {"name": token.name})
     return redirect("api_tokens:list")

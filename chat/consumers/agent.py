@@ -9,12 +9,13 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any, ClassVar
 
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from chat import groups, panels, selectors, services
 from chat.broadcast import AgentHtmlEvent, AgentLanguageEvent
 from chat.consumers.base import CLOSE_FORBIDDEN, CLOSE_NOT_FOUND, CLOSE_UNAUTHORIZED, ChatSocket, db
 from chat.models import Agent, Conversation, Message
+from chat.services import ChatError
 
 
 class AgentSocket(ChatSocket):
@@ -67,10 +68,15 @@ class AgentSocket(ChatSocket):
         return names
 
     async def send_error(self, code: str, message: str) -> None:
-        language = self.agent.effective_language if self.agent is not None else None
         await self.send(
-            text_data=panels.render_flash(code=code, message=message, language=language)
+            text_data=panels.render_flash(
+                code=code, message=message, language=self.language or None
+            )
         )
+
+    def error_text(self, exc: ChatError) -> str:
+        with translation.override(self.language or None):
+            return exc.translated()
 
     async def agent_html(self, event: AgentHtmlEvent) -> None:
         if event.get("skip") == self.channel_name:

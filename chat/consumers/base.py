@@ -178,7 +178,7 @@ class ChatSocket(AsyncWebsocketConsumer):  # type: ignore[misc]
         except ChatError as exc:
             if exc.code == "rate_limited":
                 await self.strike()
-            await self.send_error(exc.code, exc.message)
+            await self.send_error(exc.code, self.error_text(exc))
         except Exception:
             logger.exception("chat socket handler %s failed", handler_name)
             await self.send_error("server_error", "Something went wrong; nothing was saved.")
@@ -206,6 +206,10 @@ class ChatSocket(AsyncWebsocketConsumer):  # type: ignore[misc]
 
     async def send_error(self, code: str, message: str) -> None:
         raise NotImplementedError
+
+    def error_text(self, exc: ChatError) -> str:
+        """The refusal's sentence as this socket's client reads it (English here)."""
+        return exc.message
 
     async def send_json(self, payload: dict[str, Any]) -> None:
         await self.send(text_data=json.dumps(payload))

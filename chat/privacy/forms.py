@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from chat.privacy.models import RetentionPolicy
 
@@ -10,6 +11,6 @@ class RetentionPolicyForm(forms.ModelForm[RetentionPolicy]):
         model = RetentionPolicy
         fields = ["enabled", "days"]
         labels = {
-            "enabled": "Delete resolved conversations automatically",
-            "days": "after this many days",
+            "enabled": _("Delete resolved conversations automatically"),
+            "days": _("after this many days"),
         }

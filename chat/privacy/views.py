@@ -11,6 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from chat.models import Visitor
@@ -23,10 +24,10 @@ from chat.webhooks.selectors import may_manage_webhooks
 def _visitor(request: HttpRequest, visitor_id: uuid.UUID) -> Visitor:
     if not may_manage_webhooks(user=request.user):
         # The conversation page links here for every agent: say why, not "not found".
-        raise PermissionDenied("Exporting and erasing visitors' data is for staff.")
+        raise PermissionDenied(_("Exporting and erasing visitors' data is for staff."))
     found = selectors.visitor_for_user(user=request.user, visitor_id=visitor_id)
     if found is None:
-        raise Http404("No such visitor on the sites you manage.")
+        raise Http404(_("No such visitor on the sites you manage."))
     return found
 
 
@@ -62,8 +63,12 @@ def visitor_erase(request: HttpRequest, visitor_id: uuid.UUID) -> HttpResponse:
             raise Http404(exc.message) from exc
         messages.success(
             request,
-            f"Visitor {audit.visitor_id} erased: {audit.conversations} conversations, "
-            f"{audit.messages} messages.",
+            _("Visitor %(id)s erased: %(conversations)d conversations, %(messages)d messages.")
+            % {
+                "id": audit.visitor_id,
+                "conversations": audit.conversations,
+                "messages": audit.messages,
+            },
         )
         return redirect("privacy:erased")
     return render(request, "privacy/erase_confirm.html", {"visitor": visitor})
@@ -78,7 +83,7 @@ def erased(request: HttpRequest) -> HttpResponse:
 def retention(request: HttpRequest) -> HttpResponse:
     policies = selectors.retention_policies(user=request.user)
     if not policies:
-        return HttpResponse("Retention is set by staff who serve a site.", status=403)
+        return HttpResponse(_("Retention is set by staff who serve a site."), status=403)
     forms = [(p, RetentionPolicyForm(instance=p, prefix=f"site{p.site_id}")) for p in policies]
     return render(request, "privacy/retention.html", {"forms": forms})
 
@@ -88,10 +93,10 @@ def retention(request: HttpRequest) -> HttpResponse:
 def retention_save(request: HttpRequest, site_id: int) -> HttpResponse:
     policy = selectors.retention_policy_for(user=request.user, site_id=site_id)
     if policy is None:
-        raise Http404("No such site among those you manage.")
+        raise Http404(_("No such site among those you manage."))
     form = RetentionPolicyForm(request.POST, instance=policy, prefix=f"site{site_id}")
     if form.is_valid():
         services.retention_policy_save(policy=form.save(commit=False))
-        messages.success(request, f"Retention of {policy.site.name} saved.")
+        messages.success(request, _("Retention of %(name)s saved.") % {"name": policy.site.name})
         return redirect("privacy:retention")
     return render(request, "privacy/retention.html", {"forms": [(policy, form)]}, status=400)

@@ -8,11 +8,20 @@ from collections.abc import Sequence
 
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
+from django.utils.translation import pgettext, pgettext_lazy
 
 WIDTH = 720
 HEIGHT = 200
 PAD = 28
-DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+DAYS = (
+    pgettext_lazy("weekday", "Mon"),
+    pgettext_lazy("weekday", "Tue"),
+    pgettext_lazy("weekday", "Wed"),
+    pgettext_lazy("weekday", "Thu"),
+    pgettext_lazy("weekday", "Fri"),
+    pgettext_lazy("weekday", "Sat"),
+    pgettext_lazy("weekday", "Sun"),
+)
 
 
 def bar_chart(bars: Sequence[tuple[str, float]], *, label: str, unit: str = "") -> SafeString:
@@ -47,7 +56,11 @@ def bar_chart(bars: Sequence[tuple[str, float]], *, label: str, unit: str = "") 
                     name,
                 )
             )
-    return _svg(label, SafeString("".join(parts)), f"max {_figure(top)}{unit}")
+    return _svg(
+        label,
+        SafeString("".join(parts)),
+        pgettext("chart", "max %(value)s") % {"value": f"{_figure(top)}{unit}"},
+    )
 
 
 def heatmap(grid: Sequence[Sequence[int]], *, label: str) -> SafeString:
@@ -85,7 +98,11 @@ def heatmap(grid: Sequence[Sequence[int]], *, label: str) -> SafeString:
         '<text x="{}" y="{}" font-size="10" text-anchor="middle">{}</text>',
         ((_n(PAD + 10 + h * cell_w + cell_w / 2), HEIGHT - PAD + 14, h) for h in range(0, 24, 3)),
     )
-    return _svg(label, SafeString("".join(parts) + hours), f"max {top}")
+    return _svg(
+        label,
+        SafeString("".join(parts) + hours),
+        pgettext("chart", "max %(value)s") % {"value": top},
+    )
 
 
 def _n(value: float) -> str:

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
 
 from chat.models import Agent, Conversation, Site
 
@@ -16,41 +17,44 @@ def validate_time_zone(value: str) -> None:
     try:
         zoneinfo.ZoneInfo(value)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValidationError(f"{value!r} is not a time zone (e.g. Europe/Berlin).") from exc
+        raise ValidationError(
+            _("%(value)s is not a time zone (e.g. Europe/Berlin).") % {"value": repr(value)}
+        ) from exc
 
 
 class SiteSchedule(models.Model):
     """One site's service settings. A site without one: always open, assignment off."""
 
     class Assignment(models.TextChoices):
-        OFF = "off", "Off: agents claim from the pool"
-        ROUND_ROBIN = "round_robin", "Round robin"
-        BALANCED = "balanced", "Balanced (fewest open conversations)"
+        OFF = "off", _("Off: agents claim from the pool")
+        ROUND_ROBIN = "round_robin", _("Round robin")
+        BALANCED = "balanced", _("Balanced (fewest open conversations)")
 
     class AwayPolicy(models.TextChoices):
-        KEEP = "keep", "Keep their conversations"
-        RETURN = "return", "Return them to the queue after the grace period"
+        KEEP = "keep", _("Keep their conversations")
+        RETURN = "return", _("Return them to the queue after the grace period")
 
     site = models.OneToOneField(Site, on_delete=models.CASCADE, related_name="service_schedule")
     time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
     hours_enabled = models.BooleanField(
-        default=False, help_text="Off: always within hours. On: the weekly hours below."
+        default=False, help_text=_("Off: always within hours. On: the weekly hours below.")
     )
     assignment = models.CharField(max_length=12, choices=Assignment.choices, default=Assignment.OFF)
     default_capacity = models.PositiveSmallIntegerField(
         default=3,
         validators=[MinValueValidator(1)],
-        help_text="Most open conversations an agent is assigned (an agent may override it).",
+        help_text=_("Most open conversations an agent is assigned (an agent may override it)."),
     )
     forbid_claim_over_capacity = models.BooleanField(
-        default=False, help_text="Refuse a Claim that would take an agent past their capacity."
+        default=False,
+        help_text=_("Refuse a Claim that would take an agent past their capacity."),
     )
     away_policy = models.CharField(
         max_length=6, choices=AwayPolicy.choices, default=AwayPolicy.KEEP
     )
     away_grace_minutes = models.PositiveSmallIntegerField(default=5)
     expected_reply_minutes = models.PositiveIntegerField(
-        null=True, blank=True, help_text="Told to visitors within hours. Empty: not shown."
+        null=True, blank=True, help_text=_("Told to visitors within hours. Empty: not shown.")
     )
 
     def __str__(self) -> str:
@@ -63,13 +67,13 @@ class WeeklyHours(models.Model):
     schedule = models.ForeignKey(SiteSchedule, on_delete=models.CASCADE, related_name="hours")
     weekday = models.PositiveSmallIntegerField(
         choices=[
-            (0, "Monday"),
-            (1, "Tuesday"),
-            (2, "Wednesday"),
-            (3, "Thursday"),
-            (4, "Friday"),
-            (5, "Saturday"),
-            (6, "Sunday"),
+            (0, _("Monday")),
+            (1, _("Tuesday")),
+            (2, _("Wednesday")),
+            (3, _("Thursday")),
+            (4, _("Friday")),
+            (5, _("Saturday")),
+            (6, _("Sunday")),
         ]
     )
     opens = models.TimeField()

@@ -11,6 +11,9 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from chat import selectors as chat_selectors
 from chat.models import Agent, Site
@@ -20,11 +23,19 @@ EXPORTS = ("per_day", "per_hour", "agents", "csat", "summary")
 
 
 class ScopeForm(forms.Form):
-    start = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
-    site = forms.ModelChoiceField(queryset=Site.objects.none(), required=False, empty_label="All")
+    start = forms.DateField(label=_("Start"), widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(label=_("End"), widget=forms.DateInput(attrs={"type": "date"}))
+    site = forms.ModelChoiceField(
+        label=_("Site"),
+        queryset=Site.objects.none(),
+        required=False,
+        empty_label=pgettext_lazy("sites", "All"),
+    )
     agent = forms.ModelChoiceField(
-        queryset=Agent.objects.none(), required=False, empty_label="Everyone"
+        label=_("Agent"),
+        queryset=Agent.objects.none(),
+        required=False,
+        empty_label=_("Everyone"),
     )
 
     def __init__(self, *args: Any, site_ids: list[int], **kwargs: Any) -> None:
@@ -38,7 +49,7 @@ class ScopeForm(forms.Form):
         data = super().clean() or {}
         start, end = data.get("start"), data.get("end")
         if start and end and (end < start or (end - start).days > 366):
-            raise forms.ValidationError("Choose an end after the start, at most a year later.")
+            raise forms.ValidationError(_("Choose an end after the start, at most a year later."))
         return data
 
 
@@ -47,7 +58,7 @@ def _site_ids(request: HttpRequest) -> list[int]:
         return list(Site.objects.values_list("pk", flat=True))
     agent = chat_selectors.agent_for_user(user=request.user)
     if agent is None:
-        raise Http404("Reports are for agents.")
+        raise Http404(gettext("Reports are for agents."))
     return chat_selectors.agent_site_ids(agent=agent)
 
 
@@ -80,20 +91,20 @@ def report(request: HttpRequest) -> HttpResponse:
         "query": request.GET.urlencode() if request.GET else "",
         "days": days,
         "day_chart": charts.bar_chart(
-            [(f"{d:%d %b}", n) for d, n in days], label="Conversations per day"
+            [(date_format(d, "j M"), n) for d, n in days], label=gettext("Conversations per day")
         ),
-        "hour_chart": charts.heatmap(grid, label="Conversations by hour of the week"),
+        "hour_chart": charts.heatmap(grid, label=gettext("Conversations by hour of the week")),
         "first": first,
         "first_business": first_business,
         "resolved": resolved,
         "resolved_business": resolved_business,
         "csat": satisfaction,
         "csat_chart": charts.bar_chart(
-            [(f"{r}★", n) for r, n in satisfaction.counts.items()], label="Ratings"
+            [(f"{r}★", n) for r, n in satisfaction.counts.items()], label=gettext("Ratings")
         ),
         "missed": reports.missed(scope),
         "agents": reports.per_agent(scope),
-        "total": sum(n for _, n in days),
+        "total": sum(n for _day, n in days),
     }
     return render(request, "servicelevels/reports.html", context)
 

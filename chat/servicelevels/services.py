@@ -21,6 +21,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Max, Min
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from chat import events, selectors
 from chat.models import Agent, Conversation, Message
@@ -130,7 +131,9 @@ def check_claim_capacity(*, agent: Agent, site_id: int) -> None:
     capacity = override.first() or levels.default_capacity
     if sl_selectors.open_counts(agent_ids=[agent.pk])[agent.pk] >= capacity:
         raise ChatError(
-            "over_capacity", f"You already have {capacity} open conversations, your capacity."
+            "over_capacity",
+            gettext_noop("You already have %(n)d open conversations, your capacity."),
+            {"n": capacity},
         )
 
 

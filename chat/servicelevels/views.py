@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 
 from chat import selectors as chat_selectors
 from chat.servicelevels import selectors, services
@@ -21,7 +22,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     """The waiting queue of the agent's sites, oldest first, and each agent's load."""
     agent = chat_selectors.agent_for_user(user=request.user)
     if agent is None:
-        raise Http404("Only agents see the queue.")
+        raise Http404(_("Only agents see the queue."))
     site_ids = chat_selectors.agent_site_ids(agent=agent)
     return render(
         request,
@@ -39,7 +40,7 @@ def queue(request: HttpRequest) -> HttpResponse:
 def schedule_edit(request: HttpRequest, site_pk: int) -> HttpResponse:
     site = manageable_sites(user=request.user).filter(pk=site_pk).first()
     if site is None:
-        raise Http404("No such site among those you manage.")
+        raise Http404(_("No such site among those you manage."))
     schedule = SiteSchedule.objects.filter(site=site).first() or SiteSchedule(site=site)
     data = request.POST if request.method == "POST" else None
     form = SiteScheduleForm(data, instance=schedule)
@@ -52,7 +53,7 @@ def schedule_edit(request: HttpRequest, site_pk: int) -> HttpResponse:
             hours.save()
             holidays.save()
         services.schedule_saved(schedule=saved)
-        messages.success(request, "Service levels saved.")
+        messages.success(request, _("Service levels saved."))
         return redirect("servicelevels:schedule", site_pk=site.pk)
     return render(
         request,

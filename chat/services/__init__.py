@@ -20,6 +20,7 @@ from chat.services.agents import (
     site_upsert,
     typing_notify,
 )
+from chat.services.canned import canned_create, canned_delete, canned_update
 from chat.services.checks import (
     VISITOR_CONTEXT_FIELDS,
     ChatError,
@@ -83,6 +84,9 @@ __all__ = [
     "agent_release",
     "agent_sockets_close",
     "agent_upsert",
+    "canned_create",
+    "canned_delete",
+    "canned_update",
     "check_agent_serves",
     "check_body",
     "check_client_id",

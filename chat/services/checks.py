@@ -9,6 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext, gettext_noop
 
 from chat.models import (
     Agent,
@@ -20,12 +21,25 @@ logger = logging.getLogger(__name__)
 
 
 class ChatError(Exception):
-    """A refusal the client should hear about: a machine-readable code and a sentence."""
+    """A refusal the client should hear about: a machine-readable code and a sentence.
 
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
+    ``message`` is English (visitors' frames and the API carry it as is). Agent-facing
+    sentences are marked with ``gettext_noop`` and their values given apart in
+    ``params`` (``"%(name)s ..."``), so the dashboard can say them in the agent's
+    language: :meth:`translated`.
+    """
+
+    def __init__(self, code: str, message: str, params: dict[str, Any] | None = None) -> None:
+        self.template = message
+        self.params = params or {}
         self.code = code
-        self.message = message
+        self.message = message % self.params if params else message
+        super().__init__(self.message)
+
+    def translated(self) -> str:
+        """The sentence in the active language (English where it has no translation)."""
+        text = gettext(self.template)
+        return text % self.params if self.params else text
 
 
 class ChatRefusal(ChatError):
@@ -65,10 +79,14 @@ def check_body(body: object) -> str:
         raise ChatError("invalid", "The message must be text.")
     text = check_text(body, what="The message").strip()
     if not text:
-        raise ChatError("empty", "The message is empty.")
+        raise ChatError("empty", gettext_noop("The message is empty."))
     limit = settings.CHAT_MESSAGE_MAX_LENGTH
     if len(text) > limit:
-        raise ChatError("too_long", f"The message is longer than {limit} characters.")
+        raise ChatError(
+            "too_long",
+            gettext_noop("The message is longer than %(limit)d characters."),
+            {"limit": limit},
+        )
     return text
 
 
@@ -104,7 +122,7 @@ def check_visitor_context(context: dict[str, Any]) -> dict[str, str]:
 
 def check_agent_serves(*, agent: Agent, conversation: Conversation) -> None:
     if not agent.sites.filter(pk=conversation.site_id).exists():
-        raise ChatError("forbidden", "You do not serve this conversation's site.")
+        raise ChatError("forbidden", gettext_noop("You do not serve this conversation's site."))
 
 
 def _window_count(key: str, *, window: int) -> int:
@@ -144,7 +162,9 @@ def check_visitor_message_allowed(*, visitor_id: object) -> None:
     """Per visitor, across all their sockets and processes."""
     limit = settings.CHAT_VISITOR_MESSAGES_PER_MINUTE
     if _window_count(f"visitor-msg:{visitor_id}", window=60) > limit:
-        raise ChatError("rate_limited", "You are sending messages too fast; wait a moment.")
+        raise ChatError(
+            "rate_limited", gettext_noop("You are sending messages too fast; wait a moment.")
+        )
 
 
 def check_message_id(value: object) -> int:

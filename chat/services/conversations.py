@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext_noop
+
 from chat import selectors
 from chat.models import (
     Agent,
@@ -90,7 +92,9 @@ def check_not_held_by_other(conversation: Conversation, agent: Agent) -> None:
         and assignee_present(conversation)
     ):
         raise ChatError(
-            "assigned_elsewhere", f"{conversation.assignee} is handling this conversation."
+            "assigned_elsewhere",
+            gettext_noop("%(name)s is handling this conversation."),
+            {"name": str(conversation.assignee)},
         )
 
 

@@ -24,8 +24,14 @@ def label_create(*, site: Site, name: str, color: str) -> Label:
 
 
 def label_update(*, label: Label, name: str, color: str) -> Label:
+    """As :func:`label_create`; a refused change leaves ``label`` as it was."""
+    before = label.name, label.color
     label.name, label.color = name.strip(), color.lower()
-    return _label_save(label)
+    try:
+        return _label_save(label)
+    except ValidationError:
+        label.name, label.color = before
+        raise
 
 
 def _label_save(label: Label) -> Label:

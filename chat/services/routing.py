@@ -6,6 +6,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from chat import events, selectors
 from chat.models import (
@@ -59,14 +60,17 @@ def conversation_claim(*, conversation_id: int, agent: Agent) -> Conversation:
 
     def change(conversation: Conversation, now: Any) -> bool:
         if conversation.status == Conversation.Status.RESOLVED:
-            raise ChatError("not_waiting", "This conversation is resolved; reopen it instead.")
+            raise ChatError(
+                "not_waiting", gettext_noop("This conversation is resolved; reopen it instead.")
+            )
         if conversation.status == Conversation.Status.OPEN:
             if conversation.assignee_id == agent.pk:
                 return False
             if assignee_present(conversation):
                 raise ChatError(
                     "already_claimed",
-                    f"{conversation.assignee} has already claimed this conversation.",
+                    gettext_noop("%(name)s has already claimed this conversation."),
+                    {"name": str(conversation.assignee)},
                 )
         servicelevels.check_claim_capacity(agent=agent, site_id=conversation.site_id)
         assign(conversation, agent, now)
@@ -83,7 +87,9 @@ def conversation_claim(*, conversation_id: int, agent: Agent) -> Conversation:
 def conversation_resolve(*, conversation_id: int, agent: Agent) -> Conversation:
     def change(conversation: Conversation, now: Any) -> bool:
         if conversation.status == Conversation.Status.RESOLVED:
-            raise ChatError("already_resolved", "This conversation is already resolved.")
+            raise ChatError(
+                "already_resolved", gettext_noop("This conversation is already resolved.")
+            )
         check_not_held_by_other(conversation, agent)
         if conversation.assignee_id is None or conversation.status == Conversation.Status.OPEN:
             conversation.assignee = agent
@@ -104,7 +110,9 @@ def conversation_resolve(*, conversation_id: int, agent: Agent) -> Conversation:
 def conversation_reopen(*, conversation_id: int, agent: Agent) -> Conversation:
     def change(conversation: Conversation, now: Any) -> bool:
         if conversation.status != Conversation.Status.RESOLVED:
-            raise ChatError("not_resolved", "Only a resolved conversation can be reopened.")
+            raise ChatError(
+                "not_resolved", gettext_noop("Only a resolved conversation can be reopened.")
+            )
         assign(conversation, agent, now)
         return True
 
@@ -122,22 +130,23 @@ def conversation_transfer(
     try:
         target = Agent.objects.select_related("user").get(pk=int(str(to_agent_id)))
     except (Agent.DoesNotExist, ValueError, OverflowError) as exc:
-        raise ChatError("invalid", "Choose an agent to transfer to.") from exc
+        raise ChatError("invalid", gettext_noop("Choose an agent to transfer to.")) from exc
 
     def change(conversation: Conversation, now: Any) -> bool:
         if conversation.status == Conversation.Status.RESOLVED:
             raise ChatError(
-                "not_resolved", "Reopen a resolved conversation before transferring it."
+                "not_resolved",
+                gettext_noop("Reopen a resolved conversation before transferring it."),
             )
         check_not_held_by_other(conversation, agent)
         if target.pk == agent.pk:
-            raise ChatError("invalid", "Choose another agent.")
+            raise ChatError("invalid", gettext_noop("Choose another agent."))
         # Access first, and one answer for "not here" and "not yours": naming a reason
         # would tell an agent of one site who serves another.
         if not target.sites.filter(pk=conversation.site_id).exists() or not (
             selectors.agent_is_available(agent_id=target.pk)
         ):
-            raise ChatError("agent_unavailable", "That agent is not available.")
+            raise ChatError("agent_unavailable", gettext_noop("That agent is not available."))
         assign(conversation, target, now)
         return True
 

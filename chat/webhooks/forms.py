@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
 
 from chat.models import Site
 from chat.webhooks.models import EVENT_TYPES, Endpoint
@@ -16,21 +17,31 @@ ENDPOINT_FIELDS = ["site", "url", "description", "event_types", "include_notes",
 class EndpointForm(forms.ModelForm[Endpoint]):
     # The safety check (SSRF) is the model field's validator, run by the model form.
     url = forms.URLField(
-        label="URL",
+        label=_("URL"),
         max_length=2000,
         assume_scheme="https",
-        help_text="http or https, reaching a public address.",
+        help_text=_("http or https, reaching a public address."),
     )
     event_types = forms.MultipleChoiceField(
+        label=_("Event types"),
         choices=[(t, t) for t in EVENT_TYPES],
         widget=forms.CheckboxSelectMultiple,
         initial=list(EVENT_TYPES),
-        help_text="The events sent to this URL.",
+        help_text=_("The events sent to this URL."),
     )
 
     class Meta:
         model = Endpoint
         fields = ENDPOINT_FIELDS
+        labels = {
+            "site": _("Site"),
+            "description": _("Description"),
+            "include_notes": _("Include notes"),
+            "is_active": _("Active"),
+        }
+        help_texts = {
+            "include_notes": _("Also send agents' internal notes as message.created."),
+        }
 
     def __init__(self, *args: Any, sites: QuerySet[Site] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -9,6 +9,7 @@ from typing import Literal
 
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from chat.models import Conversation, Site
 from chat.webhooks.urlsafety import validate_webhook_url
@@ -100,9 +101,9 @@ class Event(models.Model):
 
 class Delivery(models.Model):
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        SUCCEEDED = "succeeded", "Succeeded"
-        FAILED = "failed", "Failed"
+        PENDING = "pending", _("Pending")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
 
     # The primary key orders the deliveries of one (endpoint, conversation): they are
     # created under the conversation's row lock, in the order of the changes.

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -43,13 +44,13 @@ def split_url(url: str) -> tuple[str, str, int]:
         parts = urlsplit(url.strip())
         port = parts.port
     except ValueError as exc:
-        raise UnsafeURL("This is not a valid URL.") from exc
+        raise UnsafeURL(_("This is not a valid URL.")) from exc
     if parts.scheme not in {"http", "https"}:
-        raise UnsafeURL("Only http and https URLs are allowed.")
+        raise UnsafeURL(_("Only http and https URLs are allowed."))
     if not parts.hostname:
-        raise UnsafeURL("The URL has no host name.")
+        raise UnsafeURL(_("The URL has no host name."))
     if parts.username is not None or parts.password is not None:
-        raise UnsafeURL("Put no user name or password in the URL; requests are signed.")
+        raise UnsafeURL(_("Put no user name or password in the URL; requests are signed."))
     return parts.scheme, parts.hostname, port or (443 if parts.scheme == "https" else 80)
 
 
@@ -62,16 +63,20 @@ def resolve_safely(host: str, port: int) -> list[str]:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (OSError, UnicodeError) as exc:
-        raise UnsafeURL(f"The host name {host} does not resolve.") from exc
+        raise UnsafeURL(_("The host name %(host)s does not resolve.") % {"host": host}) from exc
     addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
     if not addresses:
-        raise UnsafeURL(f"The host name {host} does not resolve.")
+        raise UnsafeURL(_("The host name %(host)s does not resolve.") % {"host": host})
     if not settings.WEBHOOK_ALLOW_PRIVATE_NETWORKS:
         for raw in addresses:
             if not address_is_public(ipaddress.ip_address(raw.split("%")[0])):
                 raise UnsafeURL(
-                    f"{host} resolves to {raw}, a private, loopback, link-local, multicast "
-                    "or reserved address; webhooks may only reach public addresses."
+                    _(
+                        "%(host)s resolves to %(address)s, a private, loopback, link-local, "
+                        "multicast or reserved address; webhooks may only reach public "
+                        "addresses."
+                    )
+                    % {"host": host, "address": raw}
                 )
     return addresses
 

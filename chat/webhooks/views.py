@@ -15,6 +15,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from chat.webhooks import selectors, services
@@ -29,7 +30,7 @@ def staff_required(view: View) -> View:
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not selectors.may_manage_webhooks(user=request.user):
-            return HttpResponseForbidden("Webhooks are managed by staff.")
+            return HttpResponseForbidden(_("Webhooks are managed by staff."))
         return view(request, *args, **kwargs)
 
     return wrapper
@@ -38,7 +39,7 @@ def staff_required(view: View) -> View:
 def _endpoint(request: HttpRequest, pk: int) -> Endpoint:
     found = selectors.manageable_endpoints(user=request.user).filter(pk=pk).first()
     if found is None:
-        raise Http404("No such endpoint on your sites.")
+        raise Http404(_("No such endpoint on your sites."))
     return found
 
 
@@ -65,7 +66,7 @@ def endpoint_create(request: HttpRequest) -> HttpResponse:
     form = EndpointForm(request.POST or None, sites=sites, initial={"site": _site_param(request)})
     if request.method == "POST" and form.is_valid():
         endpoint = services.endpoint_save(endpoint=form.save(commit=False))
-        messages.success(request, "Endpoint added. Copy its secret to your receiver.")
+        messages.success(request, _("Endpoint added. Copy its secret to your receiver."))
         return redirect("webhooks:endpoint", pk=endpoint.pk)
     return render(request, "webhooks/endpoint_form.html", {"form": form, "endpoint": None})
 
@@ -78,7 +79,7 @@ def endpoint_detail(request: HttpRequest, pk: int) -> HttpResponse:
     form = EndpointForm(request.POST or None, instance=_endpoint(request, pk), sites=sites)
     if request.method == "POST" and form.is_valid():
         services.endpoint_save(endpoint=form.save(commit=False))
-        messages.success(request, "Endpoint saved.")
+        messages.success(request, _("Endpoint saved."))
         return redirect("webhooks:endpoint", pk=endpoint.pk)
     return render(
         request,
@@ -95,7 +96,7 @@ def endpoint_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @staff_required
 def endpoint_rotate_secret(request: HttpRequest, pk: int) -> HttpResponse:
     services.endpoint_rotate_secret(endpoint=_endpoint(request, pk))
-    messages.success(request, "New secret made. Give it to your receiver.")
+    messages.success(request, _("New secret made. Give it to your receiver."))
     return redirect("webhooks:endpoint", pk=pk)
 
 
@@ -103,7 +104,7 @@ def endpoint_rotate_secret(request: HttpRequest, pk: int) -> HttpResponse:
 @staff_required
 def endpoint_delete(request: HttpRequest, pk: int) -> HttpResponse:
     services.endpoint_delete(endpoint=_endpoint(request, pk))
-    messages.success(request, "Endpoint deleted.")
+    messages.success(request, _("Endpoint deleted."))
     return redirect("webhooks:endpoints")
 
 
@@ -118,7 +119,7 @@ def delivery_resend(request: HttpRequest, pk: int) -> HttpResponse:
         .first()
     )
     if delivery is None:
-        raise Http404("No such delivery on your sites.")
+        raise Http404(_("No such delivery on your sites."))
     services.delivery_resend(delivery=delivery)
-    messages.success(request, "Sending again.")
+    messages.success(request, _("Sending again."))
     return redirect("webhooks:endpoint", pk=delivery.endpoint_id)

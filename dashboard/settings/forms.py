@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from chat.models import WIDGET_LANGUAGE_CHOICES, Site
@@ -96,6 +97,25 @@ class LabelForm(forms.Form):
         label=_("Colour"),
         error_messages={"invalid": _("A colour like #4f46e5.")},
         widget=forms.TextInput(attrs={"type": "color"}),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+
+class CannedResponseForm(forms.Form):
+    """A canned response of a site: what the agent types after "/", and the text it inserts."""
+
+    shortcut = forms.SlugField(
+        max_length=40,
+        label=_("Shortcut"),
+        help_text=_('Letters, digits, "-" or "_". Agents type it after "/" in the composer.'),
+    )
+    text = forms.CharField(
+        max_length=settings.CHAT_MESSAGE_MAX_LENGTH,
+        label=_("Text"),
+        widget=forms.Textarea(attrs={"rows": 4}),
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -7,6 +7,7 @@ from datetime import datetime
 from django import template
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.translation import pgettext
 
 from chat import dom
 from chat.models import Visitor
@@ -26,17 +27,17 @@ def dom_id(kind: str, pk: int) -> str:
 
 @register.filter
 def waited(since: datetime | None) -> str:
-    """A short waiting time: "now", "4m", "2h", "3d"."""
+    """A short waiting time: "now", "4m", "2h", "3d" (in the active language)."""
     if since is None:
         return ""
     seconds = int((timezone.now() - since).total_seconds())
     if seconds < 60:
-        return "now"
+        return pgettext("waited", "now")
     if seconds < 3600:
-        return f"{seconds // 60}m"
+        return pgettext("waited, minutes", "%(n)dm") % {"n": seconds // 60}
     if seconds < 86400:
-        return f"{seconds // 3600}h"
-    return f"{seconds // 86400}d"
+        return pgettext("waited, hours", "%(n)dh") % {"n": seconds // 3600}
+    return pgettext("waited, days", "%(n)dd") % {"n": seconds // 86400}
 
 
 @register.filter
