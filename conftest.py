@@ -17,6 +17,15 @@ from chat.models import Agent, Site
 from chat.services import agent_upsert, site_upsert
 
 
+class Communicator(WebsocketCommunicator):  # type: ignore[misc]
+    """channels' test communicator with a handshake timeout for a loaded machine: the
+    first socket of a test process imports and warms up the whole stack, which took over
+    the default 1 s with other test runs on both cores."""
+
+    async def connect(self, timeout: float = 10) -> Any:  # noqa: ASYNC109
+        return await super().connect(timeout=timeout)
+
+
 def service_reachable(url: str, default_port: int) -> bool:
     parsed = urlparse(url)
     try:
@@ -120,7 +129,7 @@ async def visitor_socket(
 
     query = f"?site={site_key}" if site_key else ""
     headers = [(b"origin", origin.encode())] if origin else []
-    communicator = WebsocketCommunicator(
+    communicator = Communicator(
         application, f"/ws/chat/visitor/{public_id}/{query}", headers=headers
     )
     return communicator
@@ -134,7 +143,7 @@ async def agent_socket(
     headers = [(b"origin", origin.encode())]
     if cookie:
         headers.append((b"cookie", cookie))
-    return WebsocketCommunicator(application, path, headers=headers)
+    return Communicator(application, path, headers=headers)
 
 
 async def receive_until(

@@ -6,11 +6,16 @@ rollback would undo. Each event is built once and the group handlers forward it 
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from collections import deque
 from typing import Any, Literal, TypedDict
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
+
+logger = logging.getLogger(__name__)
 
 
 class VisitorFrameEvent(TypedDict):
@@ -58,8 +63,70 @@ async def _send_all(sends: list[tuple[str, Event]]) -> None:
             await layer.group_send(group, event)
 
 
+class Courier:
+    """Carries events from database threads to the channel layer of the process's event
+    loop, in order, without the thread waiting for them to be sent.
+
+    The database thread is the one every ORM call of a process queues for; it used to
+    block after each commit until the (busy) loop had done the group sends. Now it hands
+    them over and goes on; one task on the loop sends them in the order they were handed
+    over. A send that fails is logged and skipped: every message carries ``prev_id`` and
+    sockets fill holes from the database, so a lost broadcast is late, never lost.
+    """
+
+    # Sends waiting for the loop beyond this are dropped (and recovered as above) rather
+    # than letting a stalled loop grow memory without bound.
+    LIMIT = 20_000
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.pending: deque[list[tuple[str, Event]]] = deque()
+        self.task: asyncio.Task[None] | None = None
+
+    def hand_over(self, sends: list[tuple[str, Event]]) -> bool:
+        """From any thread. False when the loop cannot take them (closed, stopped)."""
+        if self.loop.is_closed() or not self.loop.is_running():
+            return False
+        try:
+            self.loop.call_soon_threadsafe(self._put, sends)
+        except RuntimeError:  # closed in between
+            return False
+        return True
+
+    def _put(self, sends: list[tuple[str, Event]]) -> None:
+        if len(self.pending) >= self.LIMIT:
+            logger.warning("broadcast queue full: dropping %d sends", len(sends))
+            return
+        self.pending.append(sends)
+        if self.task is None or self.task.done():
+            self.task = self.loop.create_task(self._run())
+
+    async def _run(self) -> None:
+        while self.pending:
+            sends = self.pending.popleft()
+            try:
+                await _send_all(sends)
+            except Exception:
+                logger.exception("broadcast failed; sockets will fill the gap")
+
+
+_courier: Courier | None = None
+
+
+def bind_loop(loop: asyncio.AbstractEventLoop) -> None:
+    """Called by sockets as they start: broadcasts from this process's database threads go
+    through this loop's courier from now on."""
+    global _courier
+    if _courier is None or _courier.loop is not loop:
+        _courier = Courier(loop)
+
+
 def deliver(sends: list[tuple[str, Event]]) -> None:
-    """Hand events to the channel layer, in order, in one hop to the event loop."""
+    """Hand events to the channel layer, in order: through the courier when the process
+    has a running event loop (a server), else right here (a worker, a command, a test)."""
+    courier = _courier
+    if courier is not None and courier.hand_over(sends):
+        return
     async_to_sync(_send_all)(sends)
 
 

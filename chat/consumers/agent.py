@@ -14,8 +14,9 @@ from django.utils import timezone, translation
 from chat import groups, panels, selectors, services
 from chat.broadcast import AgentHtmlEvent, AgentLanguageEvent
 from chat.consumers.base import CLOSE_FORBIDDEN, CLOSE_NOT_FOUND, CLOSE_UNAUTHORIZED, ChatSocket, db
+from chat.consumers.writer import MessageWriter
 from chat.models import Agent, Conversation, Message
-from chat.services import ChatError
+from chat.services import ChatError, MessagePost
 
 
 class AgentSocket(ChatSocket):
@@ -214,12 +215,14 @@ class AgentConversationConsumer(AgentSocket):
 
     async def _post(self, sender: str, content: dict[str, Any]) -> None:
         assert self.agent is not None
-        await db(services.message_post)(
-            conversation_id=self.conversation.pk,
-            sender=sender,
-            body=content.get("body"),
-            client_id=content.get("client_id", ""),
-            agent=self.agent,
+        await MessageWriter.current().post(
+            MessagePost(
+                conversation_id=self.conversation.pk,
+                sender=sender,
+                body=content.get("body"),
+                client_id=content.get("client_id", ""),
+                agent=self.agent,
+            )
         )
         # Stored (or a retry of a stored one): hand this socket a fresh, empty form.
         await self.send(

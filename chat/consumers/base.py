@@ -107,7 +107,7 @@ class ChatSocket(AsyncWebsocketConsumer):  # type: ignore[misc]
         """channels' dispatch, without its ``aclose_old_connections()`` before every
         handler: that is a hop to the database thread for each frame and each broadcast
         a socket receives, and every database call here already goes through ``db()``
-        (``database_sync_to_async``), which closes stale connections itself."""
+        (``chat.consumers.db``), which looks after stale connections itself."""
         handler = getattr(self, get_handler_name(message), None)
         if handler is None:
             raise ValueError(f"No handler for message type {message['type']}")

@@ -30,7 +30,7 @@ from typing import Protocol
 from channels.layers import get_channel_layer
 from django.conf import settings
 
-from chat import selectors, services
+from chat import broadcast, selectors, services
 from chat.consumers.db import db
 from chat.servicelevels import services as servicelevels
 
@@ -71,6 +71,8 @@ class SocketKeeper:
         keeper = cls._per_loop.get(loop)
         if keeper is None:
             keeper = cls._per_loop[loop] = cls()
+            # The same loop carries this process's broadcasts (chat.broadcast.Courier).
+            broadcast.bind_loop(loop)
         return keeper
 
     # --- called by sockets (synchronous: safe in a finally block of a cancelled task) ---

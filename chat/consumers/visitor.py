@@ -25,10 +25,11 @@ from chat.consumers.base import (
     ChatSocket,
     db,
 )
+from chat.consumers.writer import MessageWriter
 from chat.events import message_payload, status_payload
 from chat.models import Conversation, Message, Site, Visitor
 from chat.security import scope_origin
-from chat.services import ChatError, ChatRefusal, VisitorSession
+from chat.services import ChatError, ChatRefusal, MessagePost, VisitorSession
 from chat.tokens import visitor_token_issue
 
 
@@ -55,6 +56,9 @@ class VisitorConsumer(ChatSocket):
         "read": "on_read",
         "rate": "on_rate",
     }
+    # Set in connect; defined here too, for a teardown after a failure before it.
+    hello_timer: asyncio.Task[None] | None = None
+    ip: str | None = None
 
     async def connect(self) -> None:
         self.public_id: str = self.scope["url_route"]["kwargs"]["conversation_id"]
@@ -179,11 +183,13 @@ class VisitorConsumer(ChatSocket):
             )
             return
         assert self.conversation is not None
-        result = await db(services.message_post)(
-            conversation_id=self.conversation.pk,
-            sender=Message.Sender.VISITOR,
-            body=content.get("message"),
-            client_id=content.get("client_id", ""),
+        result = await MessageWriter.current().post(
+            MessagePost(
+                conversation_id=self.conversation.pk,
+                sender=Message.Sender.VISITOR,
+                body=content.get("message"),
+                client_id=content.get("client_id", ""),
+            )
         )
         if not result.created:
             # A retry: the sender gets the stored original back, nobody else hears of it.
@@ -239,7 +245,9 @@ class VisitorConsumer(ChatSocket):
         if not self.attached or self.conversation is None:
             raise ChatError("no_conversation", "Nothing to rate yet.")
         await db(services.conversation_rate)(
-            conversation_id=self.conversation.pk, rating=content.get("rating")
+            conversation_id=self.conversation.pk,
+            rating=content.get("rating"),
+            comment=content.get("comment"),
         )
 
     # --- attaching ----------------------------------------------------------------------

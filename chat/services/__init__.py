@@ -41,7 +41,13 @@ from chat.services.labels import (
     label_delete,
     label_update,
 )
-from chat.services.messages import PostResult, conversation_start, message_post
+from chat.services.messages import (
+    MessagePost,
+    PostResult,
+    conversation_start,
+    message_post,
+    messages_post,
+)
 from chat.services.presence import (
     agent_activity,
     agent_presence_refresh,
@@ -73,6 +79,7 @@ __all__ = [
     "VISITOR_CONTEXT_FIELDS",
     "ChatError",
     "ChatRefusal",
+    "MessagePost",
     "PostResult",
     "VisitorSession",
     "agent_activity",
@@ -107,6 +114,7 @@ __all__ = [
     "label_delete",
     "label_update",
     "message_post",
+    "messages_post",
     "presence_lease_open",
     "presence_leases_release",
     "presence_leases_renew",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
@@ -36,6 +38,8 @@ from chat.services.conversations import (
 from chat.services.presence import presence_lease_open, presence_lease_take
 from chat.services.visitors import visitor_create
 from chat.tasks import email_reply_to_away_visitor
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -121,6 +125,17 @@ def conversation_start(
     return conversation
 
 
+@dataclass(frozen=True)
+class MessagePost:
+    """One message to store: what :func:`message_post` takes, as a value."""
+
+    conversation_id: int
+    sender: str
+    body: object
+    client_id: object = ""
+    agent: Agent | None = None
+
+
 def message_post(
     *,
     conversation_id: int,
@@ -133,73 +148,128 @@ def message_post(
 
     Idempotent per ``client_id``: a retry returns the stored original with created=False.
     A visitor message reopens a resolved conversation; an agent reply claims a waiting one.
+    Raises ChatError when the message is refused.
     """
-    text = check_body(body)
-    cid = check_client_id(client_id)
-    with transaction.atomic():
-        conversation = locked_conversation(conversation_id)
-        if cid:
-            # No ORDER BY, and the partial index's own condition spelled out: SQLite then
-            # looks the key up in the unique index instead of walking the conversation.
-            original = next(
-                iter(
-                    Message.objects.filter(conversation=conversation, client_id=cid)
-                    .exclude(client_id="")
-                    .select_related("agent__user")
-                    .order_by()[:1]
-                ),
-                None,
-            )
-            if original is not None:
-                if original.sender != sender or (
-                    agent is not None and original.agent_id != agent.pk
-                ):
-                    # Idempotency keys belong to their sender: never answer with, or
-                    # silently drop against, somebody else's message.
-                    raise ChatError(
-                        "client_id_conflict",
-                        "That client_id belongs to another message; send with a new one.",
-                    )
-                return PostResult(message=original, conversation=conversation, created=False)
-        before = events.Snapshot.of(conversation)
-        now = timezone.now()
-        fields = list(CURSOR_FIELDS)
-        if sender == Message.Sender.VISITOR:
-            check_visitor_message_allowed(visitor_id=conversation.visitor_id)
-            if conversation.status == Conversation.Status.RESOLVED:
-                reopen_for_visitor(conversation, now)
-                fields += ["status", "assignee", "resolved_at", "rating", "waiting_since"]
-        elif sender == Message.Sender.AGENT:
-            assert agent is not None
-            check_agent_serves(agent=agent, conversation=conversation)
-            if (
-                conversation.status != Conversation.Status.OPEN
-                or conversation.assignee_id != agent.pk
-            ):
-                check_not_held_by_other(conversation, agent)
-                servicelevels.check_claim_capacity(agent=agent, site_id=conversation.site_id)
-                assign(conversation, agent, now)
-                fields += ["status", "assignee", "claimed_at", "resolved_at"]
-        elif sender == Message.Sender.NOTE:
-            assert agent is not None
-            check_agent_serves(agent=agent, conversation=conversation)
-        message = create_message(conversation, sender=sender, body=text, agent=agent, client_id=cid)
-        if sender == Message.Sender.AGENT:
-            # Replying means the agents have read everything before it.
-            conversation.agent_last_read_id = message.pk
-            conversation.agent_unread = 0
-            fields += ["agent_last_read_id", "agent_unread"]
-        elif sender == Message.Sender.VISITOR:
-            conversation.agent_unread += 1
-            fields.append("agent_unread")
-        conversation.save(update_fields=fields)
-        events.conversation_changed(conversation, before=before, message=message)
-        if sender == Message.Sender.AGENT:
-            events.agent_read(conversation=conversation)  # after the reply itself
-            _email_if_visitor_away(conversation, message)
-    if before.status == Conversation.Status.RESOLVED and conversation.status == "waiting":
-        servicelevels.assign_waiting(site_id=conversation.site_id)  # back in the queue
-    return PostResult(message=message, conversation=conversation, created=True)
+    post = MessagePost(conversation_id, sender, body, client_id, agent)
+    (result,) = messages_post([post])
+    if isinstance(result, ChatError):
+        raise result
+    return result
+
+
+def messages_post(posts: Sequence[MessagePost]) -> list[PostResult | ChatError]:
+    """Store several messages in one transaction (group commit): each is checked and
+    written exactly as :func:`message_post` would, and a refused one (ChatError, in its
+    place in the answer) does not stop the others.
+
+    Every refusal is decided before that message writes anything, so the transaction
+    stays good for the rest. Anything else that goes wrong (a database error, such as a
+    duplicate client id written by another process in between) rolls the batch back, and
+    each message is then tried again in a transaction of its own.
+    """
+    results: list[PostResult | ChatError] = []
+    requeue: set[int] = set()
+    try:
+        with transaction.atomic():
+            for post in posts:
+                try:
+                    result, reopened = _post_locked(post)
+                except ChatError as exc:
+                    results.append(exc)
+                    continue
+                results.append(result)
+                if reopened:
+                    requeue.add(result.conversation.site_id)
+    except Exception:
+        if len(posts) == 1:
+            raise
+        logger.warning("batch of %d messages failed; storing them one by one", len(posts))
+        return [result for post in posts for result in _post_alone(post)]
+    for site_id in requeue:
+        servicelevels.assign_waiting(site_id=site_id)  # back in the queue
+    return results
+
+
+def _post_alone(post: MessagePost) -> list[PostResult | ChatError]:
+    try:
+        return messages_post([post])
+    except Exception:
+        logger.exception("message to conversation %s failed", post.conversation_id)
+        return [ChatError("server_error", "Something went wrong; nothing was saved.")]
+
+
+def _post_locked(post: MessagePost) -> tuple[PostResult, bool]:
+    """One message, inside the caller's transaction. Returns the result and whether a
+    resolved conversation went back to the queue."""
+    sender, agent = post.sender, post.agent
+    text = check_body(post.body)
+    cid = check_client_id(post.client_id)
+    try:
+        conversation = locked_conversation(post.conversation_id)
+    except Conversation.DoesNotExist:
+        raise ChatError("not_found", "This conversation no longer exists.") from None
+    if cid:
+        # No ORDER BY, and the partial index's own condition spelled out: SQLite then
+        # looks the key up in the unique index instead of walking the conversation.
+        original = next(
+            iter(
+                Message.objects.filter(conversation=conversation, client_id=cid)
+                .exclude(client_id="")
+                .select_related("agent__user")
+                .order_by()[:1]
+            ),
+            None,
+        )
+        if original is not None:
+            if original.sender != sender or (agent is not None and original.agent_id != agent.pk):
+                # Idempotency keys belong to their sender: never answer with, or
+                # silently drop against, somebody else's message.
+                raise ChatError(
+                    "client_id_conflict",
+                    "That client_id belongs to another message; send with a new one.",
+                )
+            return PostResult(message=original, conversation=conversation, created=False), False
+    before = events.Snapshot.of(conversation)
+    now = timezone.now()
+    fields = list(CURSOR_FIELDS)
+    if sender == Message.Sender.VISITOR:
+        check_visitor_message_allowed(visitor_id=conversation.visitor_id)
+        if conversation.status == Conversation.Status.RESOLVED:
+            reopen_for_visitor(conversation, now)
+            fields += ["status", "assignee", "resolved_at", "rating", "waiting_since"]
+    elif sender == Message.Sender.AGENT:
+        assert agent is not None
+        check_agent_serves(agent=agent, conversation=conversation)
+        if conversation.status != Conversation.Status.OPEN or conversation.assignee_id != agent.pk:
+            check_not_held_by_other(conversation, agent)
+            servicelevels.check_claim_capacity(agent=agent, site_id=conversation.site_id)
+            assign(conversation, agent, now)
+            fields += ["status", "assignee", "claimed_at", "resolved_at"]
+    elif sender == Message.Sender.NOTE:
+        assert agent is not None
+        check_agent_serves(agent=agent, conversation=conversation)
+    else:
+        raise ChatError("invalid", "Unknown sender.")
+    # Every refusal is above this line: from here on the message is written.
+    message = create_message(conversation, sender=sender, body=text, agent=agent, client_id=cid)
+    if sender == Message.Sender.AGENT:
+        # Replying means the agents have read everything before it.
+        conversation.agent_last_read_id = message.pk
+        conversation.agent_unread = 0
+        fields += ["agent_last_read_id", "agent_unread"]
+    elif sender == Message.Sender.VISITOR:
+        conversation.agent_unread += 1
+        fields.append("agent_unread")
+    conversation.save(update_fields=fields)
+    events.conversation_changed(conversation, before=before, message=message)
+    if sender == Message.Sender.AGENT:
+        events.agent_read(conversation=conversation)  # after the reply itself
+        _email_if_visitor_away(conversation, message)
+    reopened = (
+        before.status == Conversation.Status.RESOLVED
+        and conversation.status == Conversation.Status.WAITING
+    )
+    return PostResult(message=message, conversation=conversation, created=True), reopened
 
 
 def _email_if_visitor_away(conversation: Conversation, message: Message) -> None:
