@@ -37,9 +37,9 @@ def widget_config(request: HttpRequest, key: str) -> HttpResponse:
                 requested_language=request.GET.get("lang", "")[:35],
                 agents_online=online,
                 team=site_team(site=site) if site.show_team else [],
-            )
-            # within_hours, expected_reply (seconds), away_reason: see WidgetStatus
-            | servicelevels.widget_status(site_id=site.pk, agents_online=online),
+                # within_hours, expected_reply (seconds), away_reason, reply_median
+                status=servicelevels.widget_status(site_id=site.pk, agents_online=online),
+            ),
             # UTF-8 rather than \u escapes and no spaces: every byte here is paid on load.
             json_dumps_params={"ensure_ascii": False, "separators": (",", ":")},
         )

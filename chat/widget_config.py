@@ -12,6 +12,7 @@ from typing import Any, TypedDict
 from django.conf import settings
 
 from chat.models import Agent, Site
+from chat.servicelevels.selectors import WidgetStatus
 from chat.widget_text import (
     DEFAULT_GREETING,
     DEFAULT_OFFLINE,
@@ -54,9 +55,46 @@ def site_team(*, site: Site) -> list[TeamMember]:
     return [avatar(agent.name) for agent in agents]
 
 
+# Said by the server, so the config carries one phrase rather than all four.
+REPLY_PHRASES = ("replyFew", "replyMins", "replyHours", "replyDay")
+
+
+def reply_phrase(*, seconds: int, text: dict[str, str]) -> str:
+    """ "Usually replies in a few minutes / in about 20 minutes / in a few hours / in a
+    day", in the language of ``text``."""
+    if seconds < 5 * 60:
+        return text["replyFew"]
+    if seconds < 50 * 60:
+        return text["replyMins"].replace("{}", str(max(5, round(seconds / 300) * 5)))
+    if seconds < 12 * 3600:
+        return text["replyHours"]
+    return text["replyDay"]
+
+
+def reply_time_text(*, site: Site, status: WidgetStatus | None, text: dict[str, str]) -> str:
+    """The header's expected reply time. Within hours, the owner's own words unless the
+    site chose the measured median (and has one); otherwise, and always outside hours
+    (the owner's words would promise too soon), a phrase from ``expected_reply``."""
+    if status is None:
+        return site.reply_time
+    inside = status["within_hours"]
+    if inside and site.reply_time and status["reply_median"] is None:
+        return site.reply_time
+    if status["expected_reply"] is not None:
+        return reply_phrase(seconds=status["expected_reply"], text=text)
+    return site.reply_time if inside else ""
+
+
 def widget_config_payload(
-    *, site: Site, requested_language: str, agents_online: bool, team: list[TeamMember]
+    *,
+    site: Site,
+    requested_language: str,
+    agents_online: bool,
+    team: list[TeamMember],
+    status: WidgetStatus | None = None,
 ) -> dict[str, Any]:
+    """The config.json body. With ``status`` (the site's hours and expected reply), its
+    fields are merged in and ``reply_time`` follows them; without, as the owner wrote it."""
     language = widget_language(setting=site.language, requested=requested_language)
     text = widget_strings(language)
     # The stock greeting and away message speak the visitor's language; an owner's own
@@ -72,11 +110,12 @@ def widget_config_payload(
         "max_length": settings.CHAT_MESSAGE_MAX_LENGTH,
         "position": site.position,
         "launcher_label": site.launcher_label,
-        "reply_time": site.reply_time,
+        "reply_time": reply_time_text(site=site, status=status, text=text),
         "team": team if site.show_team else [],
         "sound": site.sound,
         "lang": language,
         "dir": "rtl" if language in RTL else "ltr",
         # The greeting and away message above already say what these two would.
-        "t": {k: v for k, v in text.items() if k not in ("greeting", "offline")},
+        "t": {k: v for k, v in text.items() if k not in ("greeting", "offline", *REPLY_PHRASES)},
+        **(status or {}),
     }

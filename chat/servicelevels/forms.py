@@ -13,6 +13,7 @@ class SiteScheduleForm(forms.ModelForm[SiteSchedule]):
             "time_zone",
             "hours_enabled",
             "expected_reply_minutes",
+            "reply_estimate",
             "assignment",
             "default_capacity",
             "forbid_claim_over_capacity",

@@ -57,6 +57,17 @@ class SiteSchedule(models.Model):
         null=True, blank=True, help_text=_("Told to visitors within hours. Empty: not shown.")
     )
 
+    class ReplyEstimate(models.TextChoices):
+        FIXED = "fixed", _("Fixed: the expected reply time above (or the widget's own text)")
+        MEASURED = "measured", _("Measured: the median first response time of the last 7 days")
+
+    reply_estimate = models.CharField(
+        max_length=8,
+        choices=ReplyEstimate.choices,
+        default=ReplyEstimate.FIXED,
+        help_text=_("What the widget tells visitors about when a reply comes."),
+    )
+
     def __str__(self) -> str:
         return f"Service levels of {self.site}"
 

@@ -19,7 +19,8 @@ from chat import selectors as chat_selectors
 from chat.models import Agent, Site
 from chat.servicelevels import charts, reports
 
-EXPORTS = ("per_day", "per_hour", "agents", "csat", "summary")
+EXPORTS = ("per_day", "per_hour", "agents", "csat", "comments", "summary")
+COMMENTS_SHOWN = 20
 
 
 class ScopeForm(forms.Form):
@@ -102,6 +103,7 @@ def report(request: HttpRequest) -> HttpResponse:
         "csat_chart": charts.bar_chart(
             [(f"{r}★", n) for r, n in satisfaction.counts.items()], label=gettext("Ratings")
         ),
+        "csat_comments": reports.csat_comments(scope, limit=COMMENTS_SHOWN),
         "missed": reports.missed(scope),
         "agents": reports.per_agent(scope),
         "total": sum(n for _day, n in days),
@@ -133,6 +135,12 @@ def _csv(scope: reports.Scope, export: str) -> HttpResponse:
     elif export == "csat":
         writer.writerow(["rating", "conversations"])
         writer.writerows(reports.csat(scope).counts.items())
+    elif export == "comments":
+        writer.writerow(["resolved_at", "rating", "agent", "comment"])
+        writer.writerows(
+            (c.at.isoformat(), c.rating, c.agent or "", c.comment)
+            for c in reports.csat_comments(scope)
+        )
     else:
         first, first_business = reports.first_response(scope)
         resolved, resolved_business = reports.resolution(scope)

@@ -78,7 +78,7 @@ def per_hour_of_week(scope: Scope) -> list[list[int]]:
     return grid
 
 
-def _durations(qs: QuerySet[ServiceEvent], field: str) -> Durations:
+def durations(qs: QuerySet[ServiceEvent], field: str) -> Durations:
     """Count, median and 90th percentile (nearest rank) of ``field``: the database counts
     each distinct value (durations are whole seconds, so a few thousand rows at most),
     and the percentiles are read off the running total. Exact, and one query."""
@@ -109,12 +109,12 @@ def _percentiles(histogram: list[tuple[int, int]]) -> Durations:
 def first_response(scope: Scope) -> tuple[Durations, Durations]:
     """First response times: (all hours, business hours only)."""
     qs = events(scope, Kind.FIRST_REPLY)
-    return _durations(qs, "seconds"), _durations(qs, "business_seconds")
+    return durations(qs, "seconds"), durations(qs, "business_seconds")
 
 
 def resolution(scope: Scope) -> tuple[Durations, Durations]:
     qs = events(scope, Kind.RESOLVED)
-    return _durations(qs, "seconds"), _durations(qs, "business_seconds")
+    return durations(qs, "seconds"), durations(qs, "business_seconds")
 
 
 @dataclass(frozen=True)
@@ -137,6 +137,39 @@ def csat(scope: Scope) -> Csat:
     total = sum(counts.values())
     average = sum(r * n for r, n in counts.items()) / total if total else None
     return Csat(counts=counts, average=average)
+
+
+@dataclass(frozen=True)
+class CsatComment:
+    at: datetime
+    rating: int
+    comment: str
+    agent: str | None
+
+
+def csat_comments(scope: Scope, *, limit: int | None = None) -> list[CsatComment]:
+    """The visitors' comments on their ratings, newest first: the resolutions in the range
+    that were rated, joined to their conversation for the comment (few rows have one)."""
+    rows = (
+        events(scope, Kind.RESOLVED)
+        .filter(rating__isnull=False)
+        .exclude(conversation__rating_comment="")
+        .order_by("-at", "-id")
+        .values_list(
+            "at",
+            "rating",
+            "conversation__rating_comment",
+            "agent__display_name",
+            "agent__user__username",
+        )
+    )
+    if limit is not None:
+        rows = rows[:limit]
+    return [
+        CsatComment(at=at, rating=rating, comment=comment, agent=shown or username or None)
+        for at, rating, comment, shown, username in rows
+        if rating is not None  # filtered above; the type does not know
+    ]
 
 
 def missed(scope: Scope) -> int:

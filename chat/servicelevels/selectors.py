@@ -13,19 +13,26 @@ from django.utils import timezone
 
 from chat import selectors as chat_selectors
 from chat.models import Agent, Conversation
-from chat.servicelevels.models import SiteSchedule
+from chat.servicelevels.models import ServiceEvent, SiteSchedule
+from chat.servicelevels.reports import durations
 
 AwayReason = Literal["closed", "no_agent"]
 
 # How far ahead "when do we open next" looks: two weeks covers any holiday run.
 LOOKAHEAD_DAYS = 14
 HOURS_CACHE_SECONDS = 60
+# The measured reply time: first replies of the last week, recomputed every few minutes.
+MEDIAN_WINDOW = timedelta(days=7)
+MEDIAN_CACHE_SECONDS = 300
 
 
 class WidgetStatus(TypedDict):
     within_hours: bool
     expected_reply: int | None  # seconds until a reply can be expected; None: not promised
     away_reason: AwayReason | None
+    # The site chose "measured": the median first response (business seconds) of the
+    # last 7 days, None without any. Null for a site that chose a fixed estimate.
+    reply_median: int | None
 
 
 @dataclass(frozen=True)
@@ -40,6 +47,7 @@ class Hours:
     # Not hours, but read on the same hot paths (the claim): cached with them.
     forbid_claim_over_capacity: bool = False
     default_capacity: int = 3
+    reply_estimate: str = SiteSchedule.ReplyEstimate.FIXED
 
     @classmethod
     def of(cls, schedule: SiteSchedule) -> Hours:
@@ -51,6 +59,7 @@ class Hours:
             expected_reply_minutes=schedule.expected_reply_minutes,
             forbid_claim_over_capacity=schedule.forbid_claim_over_capacity,
             default_capacity=schedule.default_capacity,
+            reply_estimate=schedule.reply_estimate,
         )
 
 
@@ -114,15 +123,38 @@ def next_opening(*, hours: Hours, at: datetime) -> datetime | None:
     return None
 
 
+def median_first_response(*, site_id: int, at: datetime | None = None) -> int | None:
+    """The median first response time, in business seconds, of the site's first replies
+    in the 7 days before ``at``; None without any. Cached per site for
+    MEDIAN_CACHE_SECONDS (the config endpoint asks on every page view): one query on the
+    report index otherwise."""
+    key = f"servicelevels:median-reply:{site_id}"
+    cached = cache.get(key)
+    if cached is not None:
+        return cached if cached >= 0 else None  # -1: no replies to measure
+    at = at or timezone.now()
+    first_replies = ServiceEvent.objects.filter(
+        site_id=site_id, kind=ServiceEvent.Kind.FIRST_REPLY, at__gte=at - MEDIAN_WINDOW, at__lt=at
+    )
+    median = durations(first_replies, "business_seconds").median
+    cache.set(key, -1 if median is None else median, MEDIAN_CACHE_SECONDS)
+    return median
+
+
 def widget_status(*, site_id: int, agents_online: bool, at: datetime | None = None) -> WidgetStatus:
     """What the widget shows: the away message outside hours or with nobody available,
-    and when a reply can be expected (within hours: the site's setting; outside: the
-    time until it opens again plus that setting)."""
+    and when a reply can be expected (within hours: the site's setting, or the measured
+    median if the site chose it and has one; outside: the time until it opens again plus
+    that)."""
     at = at or timezone.now()
     hours = site_hours(site_id=site_id)
     inside = within_hours(hours=hours, at=at)
     minutes = None if hours is None else hours.expected_reply_minutes
     reply = None if minutes is None else minutes * 60
+    median = None
+    if hours is not None and hours.reply_estimate == SiteSchedule.ReplyEstimate.MEASURED:
+        median = median_first_response(site_id=site_id, at=at)
+        reply = reply if median is None else median
     reason: AwayReason | None = None
     if not inside:
         assert hours is not None
@@ -131,7 +163,12 @@ def widget_status(*, site_id: int, agents_online: bool, at: datetime | None = No
         reply = None if opening is None else int((opening - at).total_seconds()) + (reply or 0)
     elif not agents_online:
         reason = "no_agent"
-    return {"within_hours": inside, "expected_reply": reply, "away_reason": reason}
+    return {
+        "within_hours": inside,
+        "expected_reply": reply,
+        "away_reason": reason,
+        "reply_median": median,
+    }
 
 
 def open_counts(*, agent_ids: list[int]) -> dict[int, int]:

@@ -90,6 +90,23 @@ def check_body(body: object) -> str:
     return text
 
 
+RATING_COMMENT_MAX_LENGTH = 1000
+
+
+def rating_comment_check(comment: object) -> str | None:
+    """A rating's optional comment, stripped; None when there is none (absent or blank)."""
+    if comment is None:
+        return None
+    if not isinstance(comment, str):
+        raise ChatError("invalid_comment", "A comment must be text.")
+    text = check_text(comment, what="The comment").strip()
+    if len(text) > RATING_COMMENT_MAX_LENGTH:
+        raise ChatError(
+            "invalid_comment", f"A comment is at most {RATING_COMMENT_MAX_LENGTH} characters."
+        )
+    return text or None
+
+
 def check_client_id(client_id: object) -> str:
     if client_id is None or client_id == "":
         return ""

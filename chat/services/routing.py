@@ -15,7 +15,7 @@ from chat.models import (
     Message,
 )
 from chat.servicelevels import services as servicelevels
-from chat.services.checks import ChatError, check_agent_serves
+from chat.services.checks import ChatError, check_agent_serves, rating_comment_check
 from chat.services.conversations import (
     assign,
     assignee_present,
@@ -185,9 +185,14 @@ def agent_release(*, agent: Agent) -> None:
         servicelevels.assign_waiting(site_id=site_id)
 
 
-def conversation_rate(*, conversation_id: int, rating: object) -> Conversation:
+def conversation_rate(
+    *, conversation_id: int, rating: object, comment: object = None
+) -> Conversation:
+    """The visitor's rating of a resolved conversation, and optionally a comment on it
+    (a later ``rate`` without one keeps the comment already given)."""
     if not isinstance(rating, int) or isinstance(rating, bool) or not 1 <= rating <= 5:
         raise ChatError("invalid", "A rating is a whole number from 1 to 5.")
+    text = rating_comment_check(comment)
     with transaction.atomic():
         conversation = locked_conversation(conversation_id)
         if conversation.status != Conversation.Status.RESOLVED:
@@ -195,7 +200,11 @@ def conversation_rate(*, conversation_id: int, rating: object) -> Conversation:
         before = events.Snapshot.of(conversation)
         changed = conversation.rating != rating
         conversation.rating = rating
-        conversation.save(update_fields=["rating"])
+        fields = ["rating"]
+        if text is not None:
+            conversation.rating_comment = text
+            fields.append("rating_comment")
+        conversation.save(update_fields=fields)
         events.conversation_changed(conversation, before=before, status_to_visitor=True)
         if changed:
             webhooks_outbox.rating_created(conversation=conversation)

@@ -9,7 +9,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
-from chat.models import Agent, Site
+from chat.models import Agent, Conversation, Site
 from chat.servicelevels import reports
 from chat.servicelevels.tests.fixtures import hand_made_week
 
@@ -104,6 +104,36 @@ def test_csv_exports(week: tuple[Agent, Agent]) -> None:
     summary = client.get("/service-levels/reports/", {**query, "export": "summary"})
     rows = list(csv.reader(io.StringIO(summary.content.decode())))
     assert ["first_response", "3", "120", "300"] in rows and ["missed", "1", "", ""] in rows
+
+
+def test_rating_comments_in_the_report_and_its_csv(
+    week: tuple[Agent, Agent], scope: reports.Scope
+) -> None:
+    # The hand-made week's first conversation was rated 5 (Alice), the second 3 (Bob).
+    Conversation.objects.filter(public_id="hand-made-0000").update(
+        rating_comment="Alice sorted it <fast>"
+    )
+    [comment] = reports.csat_comments(scope)
+    assert (comment.rating, comment.agent, comment.comment) == (
+        5,
+        "Alice",
+        "Alice sorted it <fast>",
+    )
+    client = client_for(week[0])
+    query = {"start": "2026-11-23", "end": "2026-11-25"}
+    html = client.get("/service-levels/reports/", query).content.decode()
+    assert "<q hx-disable>Alice sorted it &lt;fast&gt;</q>" in html
+    rows = list(
+        csv.reader(
+            io.StringIO(
+                client.get(
+                    "/service-levels/reports/", {**query, "export": "comments"}
+                ).content.decode()
+            )
+        )
+    )
+    assert rows[0] == ["resolved_at", "rating", "agent", "comment"]
+    assert [row[1:] for row in rows[1:]] == [["5", "Alice", "Alice sorted it <fast>"]]
 
 
 def test_a_bad_range_is_refused_with_a_message(week: tuple[Agent, Agent]) -> None:

@@ -69,6 +69,7 @@ def test_outside_hours_the_expected_reply_counts_until_opening(
         "within_hours": False,
         "expected_reply": 63 * 3600 + 30 * 60,
         "away_reason": "closed",
+        "reply_median": None,
     }
 
 
@@ -88,6 +89,7 @@ def test_inside_hours_with_nobody_available_is_away_with_the_promise(
         "within_hours": True,
         "expected_reply": 1800,
         "away_reason": "no_agent",
+        "reply_median": None,
     }
     assert sl.widget_status(site_id=site.pk, agents_online=True, at=monday)["away_reason"] is None
 
