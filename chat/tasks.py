@@ -17,6 +17,7 @@ from django.utils import timezone
 from django_tasks import task
 
 from chat import selectors
+from chat.accounts import AccountLinkKind, account_link_message
 from chat.models import Message
 
 logger = logging.getLogger(__name__)
@@ -64,5 +65,44 @@ def email_reply_to_away_visitor(*, message_id: int, attempt: int = 1) -> str:
             logger.warning("mail for message %s failed (attempt %s); retrying", message_id, attempt)
         else:
             logger.error("mail for message %s failed %s times; giving up", message_id, attempt)
+        raise
+    return "sent"
+
+
+@task()
+def email_account_link(
+    *,
+    user_id: int,
+    kind: AccountLinkKind,
+    base_url: str,
+    site_name: str = "",
+    attempt: int = 1,
+) -> str:
+    """Mail a user a link to set their password: an invitation to join a site's team, or
+    a reset they asked for. The token is made here, in the worker, so no usable link is
+    ever stored in the job table; it expires after PASSWORD_RESET_TIMEOUT and once the
+    password is set. Retried like :func:`email_reply_to_away_visitor`.
+    """
+    message = account_link_message(
+        user_id=user_id, kind=kind, base_url=base_url, site_name=site_name
+    )
+    if message is None:
+        return "no such user"
+    try:
+        message.send()
+    except Exception:
+        if attempt < settings.CHAT_EMAIL_ATTEMPTS:
+            email_account_link.using(run_after=timezone.now() + retry_delay(attempt)).enqueue(
+                user_id=user_id,
+                kind=kind,
+                base_url=base_url,
+                site_name=site_name,
+                attempt=attempt + 1,
+            )
+            logger.warning(
+                "%s mail for user %s failed (attempt %s); retrying", kind, user_id, attempt
+            )
+        else:
+            logger.error("%s mail for user %s failed %s times; giving up", kind, user_id, attempt)
         raise
     return "sent"

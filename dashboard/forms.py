@@ -1,13 +1,17 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from crispy_forms.helper import FormHelper
 from django import forms
 from django.conf import settings
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth import get_user_model
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from chat import tasks
 from chat.models import Agent, Conversation, Label, Site
 
 
@@ -92,3 +96,25 @@ class ProfileForm(forms.Form):
         language.choices = [("", _("Follow my browser")), *settings.LANGUAGES]
         self.helper = FormHelper()
         self.helper.form_tag = False
+
+
+class AccountPasswordResetForm(PasswordResetForm):
+    """Django's reset form, but the mail is sent by the background worker
+    (chat.tasks.email_account_link), and someone invited who never chose a password may
+    ask for a new link too. Says the same whether or not the address is known."""
+
+    def get_users(self, email: str) -> Iterator[Any]:
+        users = get_user_model()._default_manager.filter(email__iexact=email, is_active=True)
+        return (user for user in users if user.email.lower() == email.lower())
+
+    def save(  # type: ignore[override]
+        self,
+        domain_override: str | None = None,
+        use_https: bool = False,
+        request: HttpRequest | None = None,
+        **kwargs: Any,
+    ) -> None:
+        domain = domain_override or (request.get_host() if request is not None else "localhost")
+        base_url = f"{'https' if use_https else 'http'}://{domain}"
+        for user in self.get_users(self.cleaned_data["email"]):
+            tasks.email_account_link.enqueue(user_id=user.pk, kind="reset", base_url=base_url)

@@ -5,6 +5,7 @@ from django.urls import path
 from dashboard import profile, views
 from dashboard.settings import canned as settings_canned
 from dashboard.settings import labels as settings_labels
+from dashboard.settings import team as settings_team
 from dashboard.settings import views as settings_views
 
 app_name = "dashboard"
@@ -23,6 +24,7 @@ urlpatterns = [
         settings_labels.site_label_change,
         name="site_label_change",
     ),
+    path("sites/<int:pk>/team/", settings_team.site_team, name="site_team"),
     path("sites/<int:pk>/canned/", settings_canned.site_canned, name="site_canned"),
     path(
         "sites/<int:pk>/canned/<int:canned_pk>/",

@@ -65,6 +65,7 @@ from chat.services.routing import (
     conversation_resolve,
     conversation_transfer,
 )
+from chat.services.team import Invitation, agent_invite
 from chat.services.visitors import (
     VisitorSession,
     visitor_attach,
@@ -79,12 +80,14 @@ __all__ = [
     "VISITOR_CONTEXT_FIELDS",
     "ChatError",
     "ChatRefusal",
+    "Invitation",
     "MessagePost",
     "PostResult",
     "VisitorSession",
     "agent_activity",
     "agent_availability_set",
     "agent_browser_language_record",
+    "agent_invite",
     "agent_mark_read",
     "agent_presence_refresh",
     "agent_profile_update",

@@ -121,3 +121,17 @@ class CannedResponseForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
+
+
+class InviteForm(forms.Form):
+    email = forms.EmailField(label=_("Email"))
+    display_name = forms.CharField(
+        max_length=100,
+        required=False,
+        label=_("Name"),
+        help_text=_("How visitors and the team see them. They can change it later."),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
