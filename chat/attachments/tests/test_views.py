@@ -10,7 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.test import Client
+from asgiref.sync import sync_to_async
+from django.db import connections
+from django.test import AsyncClient, Client
 from PIL import Image
 
 from chat import services as chat_services
@@ -23,6 +25,7 @@ from chat.attachments.tests.conftest import (
     SVG,
     agent_post,
     jpeg_bytes,
+    multipart,
     png_bytes,
     stored_files,
     token_for,
@@ -365,15 +368,18 @@ def test_large_upload_spooled_to_disk(
     assert (body(response)["width"], body(response)["height"]) == (1100, 1000)
 
 
-async def test_upload_and_download_through_asgi(
-    conversation: Conversation, transactional_db: None
-) -> None:
+@pytest.mark.django_db(transaction=True)
+async def test_upload_and_download_through_asgi(conversation: Conversation) -> None:
     """The servers run ASGI (daphne): the upload parser hook works on ASGI requests too."""
-    from asgiref.sync import sync_to_async
-    from django.test import AsyncClient
+    try:
+        await _upload_and_download_through_asgi(conversation)
+    finally:
+        # The views ran in asgiref's sync thread: close its connection, or PostgreSQL
+        # cannot drop the test database.
+        await sync_to_async(connections.close_all)()
 
-    from chat.attachments.tests.conftest import multipart
 
+async def _upload_and_download_through_asgi(conversation: Conversation) -> None:
     token = await sync_to_async(token_for)(conversation.visitor)
     data, content_type = multipart("../evil.png", png_bytes(), {})
     client = AsyncClient()
