@@ -53,7 +53,17 @@ class AgentLanguageEvent(TypedDict):
     browser: str
 
 
-Event = VisitorFrameEvent | AgentHtmlEvent | SocketCloseEvent | AgentLanguageEvent
+class AgentViewersEvent(TypedDict):
+    """Who else has a conversation open: a fragment per watching agent (keyed by the
+    agent's id as text), since each sees everyone but themselves."""
+
+    type: Literal["agent.viewers"]
+    html_by_agent: dict[str, str]
+
+
+Event = (
+    VisitorFrameEvent | AgentHtmlEvent | SocketCloseEvent | AgentLanguageEvent | AgentViewersEvent
+)
 
 
 async def _send_all(sends: list[tuple[str, Event]]) -> None:
@@ -169,6 +179,10 @@ def agent_html(
         "prev_id": prev_id,
         "skip": skip,
     }
+
+
+def agent_viewers(html_by_agent: dict[str, str]) -> AgentViewersEvent:
+    return {"type": "agent.viewers", "html_by_agent": html_by_agent}
 
 
 def socket_close(code: int) -> SocketCloseEvent:

@@ -38,6 +38,10 @@ def typing_id(conversation_id: int) -> str:
     return f"typing-c{conversation_id}"
 
 
+def viewers_id(conversation_id: int) -> str:
+    return f"viewers-c{conversation_id}"
+
+
 def seen_id(conversation_id: int) -> str:
     return f"seen-c{conversation_id}"
 

@@ -26,6 +26,7 @@ from chat.selectors import (
     site_teams,
     waiting_counts,
 )
+from chat.servicelevels import selectors as servicelevels_selectors
 from chat.webhooks import outbox as webhooks_outbox
 
 INBOX = "dashboard/inbox.html"
@@ -319,6 +320,37 @@ def visitor_read(*, conversation: Conversation) -> None:
 def agent_read(*, conversation: Conversation) -> None:
     broadcast.send_on_commit(
         [
+def render_viewers(*, conversation_id: int, others: list[Agent]) -> str:
+    return render_to_string(
+        f"{CONVERSATION}#viewers",
+        {"conversation_id": conversation_id, "viewers": others, "oob": "true"},
+    )
+
+
+def viewers_changed(*, conversation_id: int) -> None:
+    """Every agent with the conversation open hears who else has it open. Rendered once
+    per watching agent and language (each list leaves its reader out). Must be called
+    inside the writing transaction."""
+    viewers = servicelevels_selectors.conversation_viewers(conversation_id=conversation_id)
+    site_id = Conversation.objects.values_list("site_id", flat=True).get(pk=conversation_id)
+    sends: list[tuple[str, broadcast.Event]] = []
+    for language in in_languages(languages_of(site_id)):
+        html_by_agent = {
+            str(agent.pk): render_viewers(
+                conversation_id=conversation_id,
+                others=[other for other in viewers if other.pk != agent.pk],
+            )
+            for agent in viewers
+        }
+        sends.append(
+            (
+                groups.conversation_agents_group(conversation_id, language=language),
+                broadcast.agent_viewers(html_by_agent),
+            )
+        )
+    broadcast.send_on_commit(sends)
+
+
             (
                 groups.conversation_visitor_group(conversation.pk),
                 broadcast.visitor_frame(

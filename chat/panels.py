@@ -13,6 +13,7 @@ from django.utils.translation import gettext
 from chat import selectors
 from chat.events import CONVERSATION, INBOX, LABELS, header_context, labels_context
 from chat.models import Agent, Conversation
+from chat.servicelevels import selectors as servicelevels
 
 
 def inbox_context(*, agent: Agent) -> dict[str, Any]:
@@ -42,6 +43,12 @@ def conversation_context(*, agent: Agent, conversation: Conversation) -> dict[st
         ),
         "canned": list(selectors.canned_responses(site_ids=[conversation.site_id])),
         "client_id": uuid.uuid4().hex,
+        "conversation_id": conversation.pk,
+        "viewers": [
+            other
+            for other in servicelevels.conversation_viewers(conversation_id=conversation.pk)
+            if other.pk != agent.pk
+        ],
     }
 
 
@@ -61,7 +68,7 @@ def render_conversation_panels(*, agent: Agent, conversation: Conversation) -> t
         html = "".join(
             render_to_string(f"{CONVERSATION}#{name}", context)
             # Not the composer: it holds the agent's draft, which a reconnect must not wipe.
-            for name in ("transcript_panel", "header", "visitor_panel")
+            for name in ("transcript_panel", "header", "viewers", "visitor_panel")
         ) + render_to_string(f"{LABELS}#conversation_labels", context)
     return html, {message.pk for message in context["messages"]}
 

@@ -12,10 +12,11 @@ from typing import Any, ClassVar
 from django.utils import timezone, translation
 
 from chat import groups, panels, selectors, services
-from chat.broadcast import AgentHtmlEvent, AgentLanguageEvent
+from chat.broadcast import AgentHtmlEvent, AgentLanguageEvent, AgentViewersEvent
 from chat.consumers.base import CLOSE_FORBIDDEN, CLOSE_NOT_FOUND, CLOSE_UNAUTHORIZED, ChatSocket, db
 from chat.consumers.writer import MessageWriter
 from chat.models import Agent, Conversation, Message
+from chat.servicelevels import viewing
 from chat.services import ChatError, MessagePost
 
 
@@ -181,6 +182,10 @@ class AgentConversationConsumer(AgentSocket):
         await self.join(*self.control_groups(agent))
         await self.resync()
         await self.take_lease()
+        # After the lease: a view counts while the socket's lease lives.
+        await db(viewing.conversation_view_open)(
+            channel_name=self.channel_name, conversation=conversation, agent=agent
+        )
         await db(services.agent_mark_read)(conversation_id=conversation.pk, agent=agent)
 
     def cursor(self) -> tuple[int, int, bool] | None:
@@ -212,6 +217,13 @@ class AgentConversationConsumer(AgentSocket):
             if prev_id is not None:
                 self.delivered = max(self.delivered, message_id)
         await super().agent_html(event)
+
+    async def agent_viewers(self, event: AgentViewersEvent) -> None:
+        """Who else has this conversation open: this agent's own copy of the list."""
+        assert self.agent is not None
+        html = event["html_by_agent"].get(str(self.agent.pk))
+        if html is not None:
+            await self.send(text_data=html)
 
     async def _post(self, sender: str, content: dict[str, Any]) -> None:
         assert self.agent is not None

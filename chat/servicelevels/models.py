@@ -137,6 +137,26 @@ class AgentCapacity(models.Model):
         return f"{self.agent}: {self.capacity or 'site default'}"
 
 
+class ConversationViewer(models.Model):
+    """An agent's transcript socket open on a conversation (collision hints).
+
+    Alive while the socket's presence lease (:class:`chat.models.Presence`, same
+    ``channel_name``) is: the socket's process renews it, and a process that dies stops
+    renewing it. A socket that ends deletes its row at once (``chat.services.presence``).
+    """
+
+    channel_name = models.CharField(max_length=200, unique=True)
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="+")
+    agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="+")
+    since = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["conversation"], name="sl_viewer_conv_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.agent} viewing {self.conversation_id}"
+
+
 class ServiceEvent(models.Model):
     """What happened to a conversation, stored when it happened (reports read these)."""
 

@@ -8,12 +8,12 @@ from datetime import date, datetime, time, timedelta
 from typing import Literal, TypedDict
 
 from django.core.cache import cache
-from django.db.models import Count
+from django.db.models import Count, Exists, OuterRef
 from django.utils import timezone
 
 from chat import selectors as chat_selectors
-from chat.models import Agent, Conversation
-from chat.servicelevels.models import ServiceEvent, SiteSchedule
+from chat.models import Agent, Conversation, Presence
+from chat.servicelevels.models import ConversationViewer, ServiceEvent, SiteSchedule
 from chat.servicelevels.reports import durations
 
 AwayReason = Literal["closed", "no_agent"]
@@ -169,6 +169,22 @@ def widget_status(*, site_id: int, agents_online: bool, at: datetime | None = No
         "away_reason": reason,
         "reply_median": median,
     }
+
+
+def conversation_viewers(*, conversation_id: int) -> list[Agent]:
+    """The agents with the conversation open on a live socket (one entry per agent, in
+    name order). One query."""
+    live = Presence.objects.filter(
+        channel_name=OuterRef("channel_name"), expires_at__gt=timezone.now()
+    )
+    viewing = ConversationViewer.objects.filter(conversation_id=conversation_id).filter(
+        Exists(live)
+    )
+    return list(
+        Agent.objects.filter(pk__in=viewing.values("agent_id"))
+        .select_related("user")
+        .order_by("display_name", "pk")
+    )
 
 
 def open_counts(*, agent_ids: list[int]) -> dict[int, int]:

@@ -26,6 +26,7 @@ from django.utils import timezone
 from chat import events, selectors
 from chat.models import Agent, Presence, Visitor
 from chat.servicelevels import services as servicelevels
+from chat.servicelevels import viewing
 
 CHUNK = 500
 
@@ -81,6 +82,8 @@ def presence_leases_renew(*, channel_names: Iterable[str]) -> None:
 def presence_leases_release(*, channel_names: Iterable[str]) -> None:
     """Sockets that closed: their leases end after the grace period (or sooner)."""
     names = list(channel_names)
+    # A conversation view ends with its socket, with no grace (collision hints).
+    viewing.conversation_views_end(channel_names=names)
     now = timezone.now()
     agent_end = now + timedelta(seconds=settings.CHAT_AGENT_AWAY_GRACE_SECONDS)
     visitor_end = now + timedelta(seconds=settings.CHAT_VISITOR_AWAY_GRACE_SECONDS)
@@ -153,7 +156,7 @@ def presence_sweep() -> int:
     """
     now = timezone.now()
     Presence.objects.filter(expires_at__lt=now - timedelta(minutes=5)).delete()
-    changed = 0
+    changed = viewing.conversation_views_sweep()
     should = set(selectors.available_agents(now=now).values_list("id", flat=True))
     shown = set(Agent.objects.filter(is_available=True).values_list("id", flat=True))
     for agent_id in should - shown:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from django import template
@@ -10,7 +11,7 @@ from django.utils.html import format_html
 from django.utils.translation import pgettext
 
 from chat import dom
-from chat.models import Visitor
+from chat.models import Agent, Visitor
 from chat.names import friendly_hue, friendly_name
 from dashboard.useragents import describe
 
@@ -49,6 +50,12 @@ def visitor_label(visitor: Visitor) -> str:
 @register.filter
 def visitor_hue(visitor: Visitor) -> int:
     return friendly_hue(str(visitor.pk))
+
+
+@register.filter
+def join_names(agents: Iterable[Agent]) -> str:
+    """ "Alice, Bob": the agents' names, for a sentence about several of them."""
+    return ", ".join(agent.name for agent in agents)
 
 
 @register.filter
