@@ -303,23 +303,6 @@ def typing_signal(
         )
 
 
-def visitor_read(*, conversation: Conversation) -> None:
-    # No words in it: one render for every language's group.
-    html = render_to_string(f"{CONVERSATION}#seen", {"conversation": conversation, "oob": "true"})
-    broadcast.send_on_commit(
-        [
-            (
-                groups.conversation_agents_group(conversation.pk, language=language),
-                broadcast.agent_html(html),
-            )
-            for language in languages_of(conversation.site_id)
-        ]
-    )
-
-
-def agent_read(*, conversation: Conversation) -> None:
-    broadcast.send_on_commit(
-        [
 def render_viewers(*, conversation_id: int, others: list[Agent]) -> str:
     return render_to_string(
         f"{CONVERSATION}#viewers",
@@ -351,6 +334,23 @@ def viewers_changed(*, conversation_id: int) -> None:
     broadcast.send_on_commit(sends)
 
 
+def visitor_read(*, conversation: Conversation) -> None:
+    # No words in it: one render for every language's group.
+    html = render_to_string(f"{CONVERSATION}#seen", {"conversation": conversation, "oob": "true"})
+    broadcast.send_on_commit(
+        [
+            (
+                groups.conversation_agents_group(conversation.pk, language=language),
+                broadcast.agent_html(html),
+            )
+            for language in languages_of(conversation.site_id)
+        ]
+    )
+
+
+def agent_read(*, conversation: Conversation) -> None:
+    broadcast.send_on_commit(
+        [
             (
                 groups.conversation_visitor_group(conversation.pk),
                 broadcast.visitor_frame(
