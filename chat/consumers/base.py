@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
+from django.utils.translation import gettext_noop
 
 from chat.consumers.db import db
 from chat.consumers.keeper import SocketKeeper
@@ -151,27 +152,29 @@ class ChatSocket(AsyncWebsocketConsumer):  # type: ignore[misc]
             await self.strike()
             return
         if text_data is None:
-            await self.send_error("binary_not_supported", "Frames must be JSON text.")
+            await self.send_error("binary_not_supported", gettext_noop("Frames must be JSON text."))
             return
         if len(text_data.encode("utf-8", "surrogatepass")) > settings.CHAT_FRAME_MAX_BYTES:
-            await self.send_error("too_large", "That frame is too large.")
+            await self.send_error("too_large", gettext_noop("That frame is too large."))
             return
         try:
             frame = json.loads(text_data)
         except (ValueError, RecursionError):
             # RecursionError: "[[[[..." nested deeper than the parser's stack.
-            await self.send_error("invalid_json", "Frames must be JSON objects.")
+            await self.send_error("invalid_json", gettext_noop("Frames must be JSON objects."))
             return
         if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
-            await self.send_error("invalid", 'A frame is a JSON object with a "type".')
+            await self.send_error(
+                "invalid", gettext_noop('A frame is a JSON object with a "type".')
+            )
             return
         handler_name = self.handlers.get(frame["type"])
         if handler_name is None:
-            await self.send_error("unknown_type", "Unknown frame type.")
+            await self.send_error("unknown_type", gettext_noop("Unknown frame type."))
             return
         content = self.frame_content(frame)
         if content is None:
-            await self.send_error("invalid", '"content" must be a JSON object.')
+            await self.send_error("invalid", gettext_noop('"content" must be a JSON object.'))
             return
         try:
             await getattr(self, handler_name)(content)
@@ -181,7 +184,9 @@ class ChatSocket(AsyncWebsocketConsumer):  # type: ignore[misc]
             await self.send_error(exc.code, self.error_text(exc))
         except Exception:
             logger.exception("chat socket handler %s failed", handler_name)
-            await self.send_error("server_error", "Something went wrong; nothing was saved.")
+            await self.send_error(
+                "server_error", gettext_noop("Something went wrong; nothing was saved.")
+            )
 
     async def strike(self) -> None:
         """A refused frame. A sustained flood closes the socket with 4429."""
@@ -192,10 +197,12 @@ class ChatSocket(AsyncWebsocketConsumer):  # type: ignore[misc]
         self.strikes += 1
         if self.strikes >= settings.CHAT_RATE_STRIKES:
             await self.deny(
-                "rate_limited", "Too many frames; try again in a minute.", CLOSE_TOO_MANY
+                "rate_limited",
+                gettext_noop("Too many frames; try again in a minute."),
+                CLOSE_TOO_MANY,
             )
             return
-        await self.send_error("rate_limited", "You are sending too fast; slow down.")
+        await self.send_error("rate_limited", gettext_noop("You are sending too fast; slow down."))
 
     def frame_content(self, frame: dict[str, Any]) -> dict[str, Any] | None:
         """The frame's fields: under "content" (the seed protocol) or at the top level."""

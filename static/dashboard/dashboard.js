@@ -348,8 +348,8 @@
           tick = document.createElement("span");
           tick.className = "tick";
           tick.setAttribute("role", "img");
-          tick.setAttribute("aria-label", "Seen");
-          tick.title = "Seen";
+          tick.setAttribute("aria-label", text("seen", "Seen"));
+          tick.title = text("seen", "Seen");
           tick.textContent = "✓";
           var who = msg.querySelector(".who");
           (who || msg).appendChild(tick);
