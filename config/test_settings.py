@@ -21,6 +21,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     # A file, not memory: the daphne processes of the browser tests share it. One per
     # test run, so two runs on one machine never meet.
     DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "var" / f"test-{os.getpid()}.sqlite3")}  # noqa: F405
+else:
+    # One test database per run on a shared server too: two runs (two checkouts, an
+    # engineer's and CI's) must never create, flush or drop each other's tables.
+    DATABASES["default"]["TEST"] = {"NAME": f"test_{DATABASES['default']['NAME']}_{os.getpid()}"}  # noqa: F405
 
 # Tests open connections from worker threads; persistent ones would outlive the test
 # database and block its removal on PostgreSQL.
