@@ -11,7 +11,7 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 
 from chat.models import Agent, Conversation, Visitor
-from chat.services.checks import ChatError, _window_count, check_agent_serves
+from chat.services.checks import ChatError, _window_count, check_agent_serves, check_body
 
 Uploader = Visitor | Agent
 
@@ -64,6 +64,14 @@ def check_client_name(name: str | None) -> str:
         keep_ext = bool(dot) and 0 < len(ext) <= 15
         clean = stem[: NAME_MAX - len(ext) - 1] + "." + ext if keep_ext else clean[:NAME_MAX]
     return clean
+
+
+def check_caption(body: object, *, with_files: bool) -> str:
+    """The message text: as ``check_body``, except that a message carrying files may
+    have none (an empty string)."""
+    if with_files and (body is None or (isinstance(body, str) and not body.strip())):
+        return ""
+    return check_body(body)
 
 
 def check_uploader_may_use(*, uploader: Uploader, conversation: Conversation) -> None:

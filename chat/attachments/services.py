@@ -170,6 +170,27 @@ def attachments_bind(*, message: Message, attachments: Sequence[Attachment]) -> 
         attachment.conversation_id = message.conversation_id
 
 
+def attachment_discard(*, attachment: Attachment, uploader: Uploader) -> None:
+    """Remove one's own upload that was not sent (the composer's "remove"); its files go
+    after commit. Raises ChatError("attachment_not_found") for somebody else's,
+    ChatError("attachment_used") once it was sent."""
+    mine = (
+        attachment.visitor_id == uploader.pk
+        if isinstance(uploader, Visitor)
+        else attachment.agent_id == uploader.pk
+    )
+    if not mine:
+        raise ChatError("attachment_not_found", "No such file.")
+    with transaction.atomic():
+        # Only while unsent: a message binding it at the same moment wins.
+        unsent = (
+            Attachment.objects.select_for_update().filter(pk=attachment.pk, message=None).first()
+        )
+        if unsent is None:
+            raise ChatError("attachment_used", "A file that was sent cannot be removed.")
+        unsent.delete()
+
+
 def attachments_discard_unsent(*, now: datetime | None = None) -> int:
     """Delete uploads never sent within CHAT_ATTACHMENT_UNSENT_HOURS, with their files
     (after commit). Returns how many."""

@@ -16,6 +16,7 @@ from PIL import Image
 
 from chat import services as chat_services
 from chat.attachments import services
+from chat.attachments.checks import check_caption
 from chat.attachments.models import Attachment
 from chat.attachments.payloads import attachment_payload
 from chat.attachments.tests.conftest import (
@@ -300,3 +301,11 @@ def test_payload(conversation: Conversation, django_assert_num_queries: Any) -> 
     }
     pdf = store(conversation, conversation.visitor)
     assert attachment_payload(pdf)["thumbnail_url"] is None
+
+
+def test_a_message_with_files_may_have_no_caption() -> None:
+    assert check_caption("", with_files=True) == ""
+    assert check_caption(None, with_files=True) == ""
+    assert check_caption("  look  ", with_files=True) == "look"
+    assert refusal(lambda: check_caption("", with_files=False)) == "empty"
+    assert refusal(lambda: check_caption(42, with_files=True)) == "invalid"

@@ -333,6 +333,11 @@ def test_download_preflight(files: dict[str, Attachment]) -> None:
     ok = Client().options(url, headers={"Origin": SHOP, "Access-Control-Request-Method": "GET"})
     assert ok.status_code == 204 and ok["Access-Control-Allow-Origin"] == SHOP
     assert ok["Access-Control-Allow-Headers"] == "Authorization"
+    assert ok["Access-Control-Allow-Methods"] == "GET, HEAD, DELETE"
+    thumb = Client().options(
+        f"/attachments/{files['visitor_image'].pk}/thumbnail/", headers={"Origin": SHOP}
+    )
+    assert thumb["Access-Control-Allow-Methods"] == "GET, HEAD"
     evil = Client().options(url, headers={"Origin": "https://evil.example"})
     assert evil.status_code == 403 and "Access-Control-Allow-Origin" not in evil
 
@@ -405,3 +410,57 @@ def test_head_request(files: dict[str, Attachment], agent: Agent) -> None:
     client.force_login(agent.user)
     response = client.head(f"/attachments/{files['agent_pdf'].pk}/")
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+
+
+# --- removing an upload that was not sent ------------------------------------------------
+
+
+def visitor_delete(attachment: Attachment, visitor: Visitor) -> Any:
+    headers = {"Origin": SHOP, "Authorization": f"Bearer {token_for(visitor)}"}
+    return Client().delete(f"/attachments/{attachment.pk}/", headers=headers)
+
+
+def test_visitor_removes_an_unsent_upload(
+    files: dict[str, Attachment],
+    conversation: Conversation,
+    site: Site,
+    start: Callable[..., Conversation],
+    media: Path,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    visitor = conversation.visitor
+    unsent = files["visitor_unsent"]
+    other = start(site)
+    assert visitor_delete(unsent, other.visitor).status_code == 404
+    with django_capture_on_commit_callbacks(execute=True):
+        removed = visitor_delete(unsent, visitor)
+    assert removed.status_code == 204 and removed["Access-Control-Allow-Origin"] == SHOP
+    assert not Attachment.objects.filter(pk=unsent.pk).exists()
+    assert not (media / unsent.file.name).exists()
+    sent = visitor_delete(files["visitor_image"], visitor)
+    assert (sent.status_code, body(sent)["error"]) == (409, "attachment_used")
+    theirs = visitor_delete(files["agent_pdf"], visitor)  # visible to them, not theirs
+    assert (theirs.status_code, body(theirs)["error"]) == (404, "attachment_not_found")
+    preflight = Client().options(f"/attachments/{unsent.pk}/", headers={"Origin": SHOP})
+    assert preflight.status_code == 404  # gone
+
+
+def test_agent_removes_an_unsent_upload(
+    files: dict[str, Attachment],
+    agent_client: Client,
+    make_agent: Callable[..., Agent],
+) -> None:
+    unsent = files["agent_unsent"]
+    url = f"/attachments/{unsent.pk}/"
+    colleague = Client(enforce_csrf_checks=True)
+    colleague.force_login(make_agent("bob").user)
+    colleague.cookies["csrftoken"] = "c" * 32
+    assert colleague.delete(url, headers={"X-CSRFToken": "c" * 32}).status_code == 404
+    no_csrf = agent_client.delete(url)
+    assert (no_csrf.status_code, body(no_csrf)["error"]) == (403, "csrf_failed")
+    assert agent_client.delete(url, headers={"X-CSRFToken": "c" * 32}).status_code == 204
+    sent = agent_client.delete(
+        f"/attachments/{files['agent_pdf'].pk}/", headers={"X-CSRFToken": "c" * 32}
+    )
+    assert (sent.status_code, body(sent)["error"]) == (409, "attachment_used")
+    assert Client().delete(f"/attachments/{files['agent_pdf'].pk}/").status_code == 403
