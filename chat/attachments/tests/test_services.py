@@ -309,3 +309,13 @@ def test_a_message_with_files_may_have_no_caption() -> None:
     assert check_caption("  look  ", with_files=True) == "look"
     assert refusal(lambda: check_caption("", with_files=False)) == "empty"
     assert refusal(lambda: check_caption(42, with_files=True)) == "invalid"
+
+
+def test_visitor_uploads_are_also_limited_per_network(
+    site: Site, conversation: Conversation, agent: Agent, settings: Any
+) -> None:
+    settings.CHAT_ATTACHMENT_UPLOADS_PER_IP_HOUR = 1
+    store(conversation, conversation.visitor)
+    newcomer = Visitor.objects.create(site=site)
+    assert refusal(lambda: store(None, newcomer, site=site)) == "rate_limited"
+    store(conversation, agent)  # agents are limited per agent only
