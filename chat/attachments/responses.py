@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest, JsonResponse
 from django.http.response import HttpResponseBase
+from django.utils.cache import patch_vary_headers
 
 STATUS = {
     "invalid": 400,
@@ -48,7 +49,7 @@ def with_cors(
             response["Access-Control-Allow-Methods"] = preflight
             response["Access-Control-Allow-Headers"] = "Authorization"
             response["Access-Control-Max-Age"] = "600"
-    response["Vary"] = "Origin, Authorization, Cookie"
+    patch_vary_headers(response, ("Origin", "Authorization"))
     return response
 
 

@@ -78,6 +78,8 @@ def read_upload(request: HttpRequest, names: list[str]) -> Upload:
         raise ChatError("invalid", "Send exactly one file, in a field named file.")
     upload = files.get("file")
     if upload is None:
+        if files:
+            raise ChatError("invalid", "Send exactly one file, in a field named file.")
         # Django dropped a part whose whole name was a path ("../"): say so.
         return Upload(file=UploadedFile(), client_name=names[0], fields=fields)
     return Upload(file=upload, client_name=names[0], fields=fields)

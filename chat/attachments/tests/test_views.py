@@ -241,3 +241,13 @@ async def _upload_and_download_through_asgi(conversation: Conversation) -> None:
     )
     assert fetched.status_code == 200
     assert fetched["Content-Disposition"] == 'attachment; filename="fine.png"'
+
+
+def test_file_in_another_field(conversation: Conversation) -> None:
+    response = Client().post(
+        "/widget/shop/attachments/",
+        {"document": upload("a.pdf", PDF)},
+        headers={"Origin": SHOP, "Authorization": f"Bearer {token_for(conversation.visitor)}"},
+    )
+    assert (response.status_code, body(response)["error"]) == (400, "invalid")
+    assert "Origin" in response["Vary"] and "Authorization" in response["Vary"]
