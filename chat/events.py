@@ -264,6 +264,23 @@ def labels_changed(conversation: Conversation) -> None:
     )
 
 
+def visitor_details_changed(*, conversations: list[Conversation]) -> None:
+    """Agents watching these conversations (the visitor's open ones) see the visitor
+    panel again, and nothing else: no routing changed. Must be called inside the writing
+    transaction."""
+    sends: list[tuple[str, broadcast.Event]] = []
+    for conversation in conversations:
+        context = visitor_panel_context(conversation)
+        for language in in_languages(languages_of(conversation.site_id)):
+            sends.append(
+                (
+                    groups.conversation_agents_group(conversation.pk, language=language),
+                    broadcast.agent_html(render_visitor_panel(context)),
+                )
+            )
+    broadcast.send_on_commit(sends)
+
+
 def canned_changed(*, site_id: int) -> None:
     """Every dashboard of the site's agents redraws the composer's canned list: their
     inbox socket is open on every page. Must be called inside the writing transaction."""
@@ -380,7 +397,18 @@ def availability_changed(
                 broadcast.visitor_frame({"type": "agents", "online": online_by_site[site_id]}),
             )
         )
-    # The other agents' team lists and transfer menus: one render per site and language.
+    sends += _team_frames(site_ids)
+    broadcast.send_on_commit(sends)
+
+
+def team_changed(*, site_ids: list[int]) -> None:
+    """Someone's name changed: these sites' team lists and transfer menus are redrawn."""
+    broadcast.send_on_commit(_team_frames(site_ids))
+
+
+def _team_frames(site_ids: list[int]) -> list[tuple[str, broadcast.Event]]:
+    """The agents' team lists and transfer menus: one render per site and language."""
+    sends: list[tuple[str, broadcast.Event]] = []
     teams = site_teams(site_ids=site_ids)
     spoken = site_languages(site_ids=[team.site_id for team in teams])
     for team in teams:
@@ -392,7 +420,7 @@ def availability_changed(
                     broadcast.agent_html(html),
                 )
             )
-    broadcast.send_on_commit(sends)
+    return sends
 
 
 def agent_language_changed(*, agent: Agent) -> None:

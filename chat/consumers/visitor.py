@@ -23,6 +23,7 @@ from chat.consumers.base import (
     CLOSE_TOO_MANY,
     CLOSE_UNAUTHORIZED,
     ChatSocket,
+    Throttle,
     db,
 )
 from chat.consumers.writer import MessageWriter
@@ -55,7 +56,10 @@ class VisitorConsumer(ChatSocket):
         "identify": "on_identify",
         "read": "on_read",
         "rate": "on_rate",
+        "page": "on_page",
     }
+    # One page report a second per socket; the others are ignored (created on first use).
+    page_throttle: Throttle | None = None
     # Set in connect; defined here too, for a teardown after a failure before it.
     hello_timer: asyncio.Task[None] | None = None
     ip: str | None = None
@@ -249,6 +253,18 @@ class VisitorConsumer(ChatSocket):
             rating=content.get("rating"),
             comment=content.get("comment"),
         )
+
+    async def on_page(self, content: dict[str, Any]) -> None:
+        """The page the visitor is on (on load and on navigation): the visitor panel."""
+        if self.visitor is None:
+            raise ChatError("hello_first", "Say hello before reporting pages.")
+        # Checked before the throttle: bad input always hears why.
+        url, title = services.check_page(url=content.get("url"), title=content.get("title"))
+        if self.page_throttle is None:
+            self.page_throttle = Throttle(1.0)
+        if not self.page_throttle.allow():
+            return
+        await db(services.visitor_page_record)(visitor_id=self.visitor.pk, url=url, title=title)
 
     # --- attaching ----------------------------------------------------------------------
 

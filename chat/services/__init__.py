@@ -66,6 +66,7 @@ from chat.services.routing import (
     conversation_transfer,
 )
 from chat.services.team import Invitation, agent_invite
+from chat.services.visitor_context import check_page, visitor_page_record
 from chat.services.visitors import (
     VisitorSession,
     visitor_attach,
@@ -103,6 +104,7 @@ __all__ = [
     "check_message_id",
     "check_new_conversation_allowed",
     "check_new_visitor_allowed",
+    "check_page",
     "check_public_id",
     "check_visitor_context",
     "conversation_claim",
@@ -131,6 +133,7 @@ __all__ = [
     "visitor_create",
     "visitor_identify",
     "visitor_mark_read",
+    "visitor_page_record",
     "visitor_presence_refresh",
     "visitor_session_open",
 ]

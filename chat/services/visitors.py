@@ -25,6 +25,7 @@ from chat.services.checks import (
     check_text,
 )
 from chat.services.presence import presence_lease_open
+from chat.services.visitor_context import check_visitor_attributes
 from chat.tokens import identity_hash_verify, visitor_token_verify
 from chat.webhooks import outbox as webhooks_outbox
 
@@ -121,7 +122,8 @@ def visitor_identify(
     payload: dict[str, Any],
     channel_name: str | None = None,
 ) -> Visitor:
-    """Record a visitor's name and email; with a valid user hash, bind them to the site's user.
+    """Record a visitor's name and email, and the site's custom ``attributes`` (replaced
+    when given); with a valid user hash, bind them to the site's user.
 
     A verified identify whose user id is already known on this site moves the current
     conversation to that visitor, so their history follows them; the caller must then
@@ -146,6 +148,9 @@ def visitor_identify(
             validate_email(email)
         except ValidationError as exc:
             raise ChatError("invalid_email", "That email address is not valid.") from exc
+    attributes = payload.get("attributes")
+    if attributes is not None:
+        attributes = check_visitor_attributes(attributes)
     verified_id = ""
     if user_id is not None or user_hash is not None:
         if not isinstance(user_id, str | int) or not isinstance(user_hash, str) or not str(user_id):
@@ -178,7 +183,12 @@ def visitor_identify(
             target.email = email
         # Only these fields: the socket's copy of the visitor is stale for the others
         # (open_sockets, last_seen), which a full save would overwrite.
-        target.save(update_fields=["name", "email", "external_id", "is_verified"])
+        fields = ["name", "email", "external_id", "is_verified"]
+        if attributes is not None:
+            # The site's full set each time (it sends them on every page): replaced.
+            target.attributes = attributes
+            fields.append("attributes")
+        target.save(update_fields=fields)
         conversation: Conversation | None = None
         if conversation_id is not None:
             conversation = Conversation.objects.select_related(
