@@ -77,6 +77,7 @@ def agent_profile_update(
     if language and language not in languages.supported():
         raise ChatError("invalid_language", gettext_noop("Choose one of the listed languages."))
     before = agent.effective_language
+    renamed = agent.display_name != display_name.strip()
     agent.display_name = display_name.strip()
     agent.language = language
     agent.notify_sound = notify_sound
@@ -84,6 +85,9 @@ def agent_profile_update(
     agent.save(update_fields=["display_name", "language", "notify_sound", "notify_desktop"])
     if agent.effective_language != before:
         _effective_language_changed(agent)
+    if renamed:
+        # The other agents' team lists and transfer menus show the new name.
+        events.team_changed(site_ids=selectors.agent_site_ids(agent=agent))
     return agent
 
 

@@ -228,3 +228,39 @@ async def test_choosing_another_language_moves_the_open_sockets_to_it(
     assert isinstance(conversation, Conversation)
     assert ">jetzt<" in await receive_html_until(inbox, "beforeend:#pool-list")
     await inbox.disconnect()
+
+
+@pytest.mark.django_db
+def test_a_new_display_name_redraws_the_team_lists_in_each_language(
+    site: Site,
+    make_agent: Callable[..., Agent],
+    sent: Sent,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    alice = german(make_agent("alice"))
+    make_agent("bob")
+    sent.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.agent_profile_update(
+            agent=alice,
+            display_name="Alice Liddell",
+            language="de",
+            notify_sound=True,
+            notify_desktop=False,
+        )
+    teams = {g: e["html"] for g, e in sent if "-pool-" in g}
+    assert set(teams) == {
+        groups.site_pool_group(site.pk, language="de"),
+        groups.site_pool_group(site.pk, language="en"),
+    }
+    assert all("Alice Liddell" in html for html in teams.values())
+    sent.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.agent_profile_update(
+            agent=alice,
+            display_name="Alice Liddell",
+            language="de",
+            notify_sound=False,
+            notify_desktop=False,
+        )
+    assert sent == []  # nothing others see changed
