@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = str(Path(__file__).resolve().parent.parent) + "/"
-FOCUS = ("message_post", "conversation_changed", "Handle._run")
+FOCUS = ("_post_locked", "messages_post", "conversation_changed", "Handle._run")
 
 
 def short(path: str) -> str:

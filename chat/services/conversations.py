@@ -12,6 +12,7 @@ from chat.models import (
     Conversation,
     Message,
 )
+from chat.services import sql
 from chat.services.checks import ChatError
 
 
@@ -22,11 +23,10 @@ def locked_conversation(conversation_id: int) -> Conversation:
     on the rarer paths that need them (routing changes, mail), which keeps the hot query
     small; it was the largest single cost of a visitor message under load.
     """
-    return (
-        Conversation.objects.select_for_update(of=("self",))
-        .select_related("visitor")
-        .get(pk=conversation_id)
-    )
+    conversation = sql.conversation_for_update(conversation_id)
+    if conversation is None:
+        raise Conversation.DoesNotExist(f"No conversation {conversation_id}.")
+    return conversation
 
 
 def create_message(
@@ -44,9 +44,10 @@ def create_message(
     before it, which its broadcast carries so a socket can tell it missed one. The caller
     saves CURSOR_FIELDS.
     """
-    message = Message.objects.create(
+    message = Message(
         conversation=conversation, sender=sender, body=body, agent=agent, client_id=client_id
     )
+    sql.insert(message)
     message.prev_id = conversation.last_message_id  # type: ignore[attr-defined]
     message.prev_public_id = conversation.last_public_message_id  # type: ignore[attr-defined]
     conversation.last_message_id = message.pk

@@ -18,6 +18,7 @@ from chat.models import (
     Visitor,
 )
 from chat.servicelevels import services as servicelevels
+from chat.services import sql
 from chat.services.checks import (
     ChatError,
     check_agent_serves,
@@ -209,16 +210,11 @@ def _post_locked(post: MessagePost) -> tuple[PostResult, bool]:
     except Conversation.DoesNotExist:
         raise ChatError("not_found", "This conversation no longer exists.") from None
     if cid:
-        # No ORDER BY, and the partial index's own condition spelled out: SQLite then
-        # looks the key up in the unique index instead of walking the conversation.
-        original = next(
-            iter(
-                Message.objects.filter(conversation=conversation, client_id=cid)
-                .exclude(client_id="")
-                .select_related("agent__user")
-                .order_by()[:1]
-            ),
-            None,
+        original_id = sql.message_id_by_client_id(conversation.pk, cid)
+        original = (
+            None
+            if original_id is None
+            else Message.objects.select_related("agent__user").get(pk=original_id)
         )
         if original is not None:
             if original.sender != sender or (agent is not None and original.agent_id != agent.pk):
@@ -260,7 +256,7 @@ def _post_locked(post: MessagePost) -> tuple[PostResult, bool]:
     elif sender == Message.Sender.VISITOR:
         conversation.agent_unread += 1
         fields.append("agent_unread")
-    conversation.save(update_fields=fields)
+    sql.update(conversation, fields)
     events.conversation_changed(conversation, before=before, message=message)
     if sender == Message.Sender.AGENT:
         events.agent_read(conversation=conversation)  # after the reply itself
