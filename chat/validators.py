@@ -12,11 +12,15 @@ import re
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
 LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
 HOST_RE = re.compile(rf"{LABEL}(?:\.{LABEL})*")
-EXAMPLE = "an origin is scheme://host[:port], e.g. https://shop.example.com"
+
+
+def example() -> str:
+    return _("an origin is scheme://host[:port], e.g. https://shop.example.com")
 
 
 def normalise_origin(origin: str) -> str:
@@ -27,26 +31,34 @@ def normalise_origin(origin: str) -> str:
         text = text[:-1]
 
     def refuse(reason: str, code: str) -> ValidationError:
-        return ValidationError(f'"{shown}": {reason}', code=code)
+        return ValidationError(
+            _('"%(origin)s": %(reason)s') % {"origin": shown, "reason": reason}, code=code
+        )
 
     if "*" in text:
-        raise refuse("wildcards are not supported; list each origin", "wildcard")
+        raise refuse(_("wildcards are not supported; list each origin"), "wildcard")
     if not re.match(r"https?://", text, re.IGNORECASE):
-        raise refuse(f"must start with http:// or https:// ({EXAMPLE})", "scheme")
+        raise refuse(
+            _("must start with http:// or https:// (%(example)s)") % {"example": example()},
+            "scheme",
+        )
     try:
         parts = urlsplit(text)
     except ValueError:
-        raise refuse("the host is not valid", "host") from None
+        raise refuse(_("the host is not valid"), "host") from None
     if "@" in parts.netloc:
-        raise refuse("must not contain a user name or password", "userinfo")
+        raise refuse(_("must not contain a user name or password"), "userinfo")
     if parts.path or parts.query or parts.fragment or text.endswith(("?", "#")):
-        raise refuse(f"must not have a path, query or fragment ({EXAMPLE})", "path")
+        raise refuse(
+            _("must not have a path, query or fragment (%(example)s)") % {"example": example()},
+            "path",
+        )
     try:
         port = parts.port
     except ValueError:
         port = 0
     if port == 0:
-        raise refuse("the port must be a number from 1 to 65535", "port")
+        raise refuse(_("the port must be a number from 1 to 65535"), "port")
     host = parts.hostname or ""
     if ":" in host:
         try:
@@ -55,14 +67,14 @@ def normalise_origin(origin: str) -> str:
                 raise ValueError(host)
             host = f"[{address.compressed}]"
         except ValueError:
-            raise refuse("the host is not valid", "host") from None
+            raise refuse(_("the host is not valid"), "host") from None
     else:
         try:
             host = host.encode("idna").decode("ascii")
         except UnicodeError:
             host = ""
         if HOST_RE.fullmatch(host) is None:
-            raise refuse("the host is not valid", "host")
+            raise refuse(_("the host is not valid"), "host")
     scheme = parts.scheme.lower()
     if port is None or port == DEFAULT_PORTS[scheme]:
         return f"{scheme}://{host}"
@@ -81,14 +93,18 @@ def validate_origin_list(value: str) -> None:
             origin = normalise_origin(line)
         except ValidationError as error:
             errors.extend(
-                ValidationError(f"Line {number}, {message}", code=error.code)
+                ValidationError(
+                    _("Line %(number)s, %(message)s") % {"number": number, "message": message},
+                    code=error.code,
+                )
                 for message in error.messages
             )
             continue
         if origin in seen:
             errors.append(
                 ValidationError(
-                    f'Line {number}, "{line.strip()}": listed twice (same as line {seen[origin]})',
+                    _('Line %(number)s, "%(origin)s": listed twice (same as line %(first)s)')
+                    % {"number": number, "origin": line.strip(), "first": seen[origin]},
                     code="duplicate",
                 )
             )

@@ -158,3 +158,21 @@ def test_every_message_is_translated_with_its_placeholders(language: str) -> Non
 
 def unescape_po(text: str) -> str:
     return re.sub(r'\\(["\\nt])', lambda m: {"n": "\n", "t": "\t"}.get(m[1], m[1]), text)
+
+
+def test_a_refused_origin_is_explained_in_the_admins_language(
+    make_agent: Callable[..., Agent], site: Site
+) -> None:
+    from dashboard.tests.test_site_settings import VALID
+
+    admin = make_agent("sam")
+    admin.user.is_staff = True
+    admin.user.save()
+    response = signed_in(admin).post(
+        f"/sites/{site.pk}/settings/",
+        {**VALID, "allowed_origins": "https://shop.example\nshop.example/path"},
+        headers={"Accept-Language": "de"},
+    )
+    assert response.status_code == 400
+    html = unescape(response.content.decode())
+    assert "Zeile 2, „shop.example/path“: muss mit http:// oder https:// beginnen" in html
