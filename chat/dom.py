@@ -14,6 +14,10 @@ def mine_row_id(conversation_id: int) -> str:
     return f"mine-c{conversation_id}"
 
 
+def assign_line_id(site_id: int) -> str:
+    return f"assign-s{site_id}"
+
+
 def pool_count_id(site_id: int) -> str:
     return f"pool-count-s{site_id}"
 

@@ -214,6 +214,8 @@ def conversation_changed(
                 )
             )
     sends += _pool_frames(conversation, before, languages)
+    if routing_changed:  # an agent's open count, so perhaps who is next, changed
+        sends += _assign_line_frames([conversation.site_id])
     sends += _mine_frames(conversation, before, languages)
     broadcast.send_on_commit(sends)
     # Webhook events go to the outbox in this same transaction (none is lost or invented
@@ -398,12 +400,45 @@ def availability_changed(
             )
         )
     sends += _team_frames(site_ids)
+    sends += _assign_line_frames(site_ids)
     broadcast.send_on_commit(sends)
 
 
 def team_changed(*, site_ids: list[int]) -> None:
     """Someone's name changed: these sites' team lists and transfer menus are redrawn."""
     broadcast.send_on_commit(_team_frames(site_ids))
+
+
+def assignment_changed(*, site_ids: list[int]) -> None:
+    """Capacities or assignment settings changed: these sites' assignment order is
+    redrawn. Must be called inside the writing transaction (or after it)."""
+    broadcast.send_on_commit(_assign_line_frames(site_ids, all_sites=True))
+
+
+def _assign_line_frames(
+    site_ids: list[int], *, all_sites: bool = False
+) -> list[tuple[str, broadcast.Event]]:
+    """Who gets the next conversations, for the sites that assign automatically (with
+    ``all_sites``, an empty line for the others, which may just have stopped): one
+    render per site and language, to everyone who sees the site's pool."""
+    lines = servicelevels_selectors.assignment_line(site_ids=site_ids)
+    if all_sites:
+        for site_id in site_ids:
+            lines.setdefault(
+                site_id,
+                servicelevels_selectors.AssignmentLine(site_id=site_id, site_name="", places=None),
+            )
+    if not lines:
+        return []
+    spoken = site_languages(site_ids=list(lines))
+    sends: list[tuple[str, broadcast.Event]] = []
+    for site_id, line in lines.items():
+        for language in in_languages(spoken[site_id]):
+            html = render_to_string(f"{INBOX}#assign_line", {"line": line, "oob": "true"})
+            sends.append(
+                (groups.site_pool_group(site_id, language=language), broadcast.agent_html(html))
+            )
+    return sends
 
 
 def _team_frames(site_ids: list[int]) -> list[tuple[str, broadcast.Event]]:

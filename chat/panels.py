@@ -26,7 +26,19 @@ def inbox_context(*, agent: Agent) -> dict[str, Any]:
         "pool_window": selectors.POOL_WINDOW,
         "mine": list(selectors.agent_open_conversations(agent=agent)),
         "teams": selectors.site_teams(site_ids=site_ids),
+        "assign_lines": assign_lines(site_ids=site_ids),
     }
+
+
+def assign_lines(*, site_ids: list[int]) -> list[servicelevels.AssignmentLine]:
+    """One per site, in site order; an empty one where assignment is off, so that a
+    broadcast turning it on finds its place on the page."""
+    lines = servicelevels.assignment_line(site_ids=site_ids)
+    return [
+        lines.get(site_id)
+        or servicelevels.AssignmentLine(site_id=site_id, site_name="", places=None)
+        for site_id in sorted(site_ids)
+    ]
 
 
 def conversation_context(*, agent: Agent, conversation: Conversation) -> dict[str, Any]:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import zoneinfo
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
-from typing import Literal, TypedDict
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, Literal, TypedDict
 
 from django.core.cache import cache
-from django.db.models import Count, Exists, OuterRef
+from django.db.models import Count, Exists, Max, OuterRef
 from django.utils import timezone
 
 from chat import selectors as chat_selectors
@@ -48,6 +48,7 @@ class Hours:
     forbid_claim_over_capacity: bool = False
     default_capacity: int = 3
     reply_estimate: str = SiteSchedule.ReplyEstimate.FIXED
+    assignment: str = SiteSchedule.Assignment.OFF
 
     @classmethod
     def of(cls, schedule: SiteSchedule) -> Hours:
@@ -60,6 +61,7 @@ class Hours:
             forbid_claim_over_capacity=schedule.forbid_claim_over_capacity,
             default_capacity=schedule.default_capacity,
             reply_estimate=schedule.reply_estimate,
+            assignment=schedule.assignment,
         )
 
 
@@ -237,6 +239,104 @@ def agent_loads(*, site_ids: list[int]) -> list[AgentLoad]:
         capacity = override.capacity if override is not None and override.capacity else default
         loads.append(AgentLoad(agent=agent, open=counts[agent.pk], capacity=capacity))
     return loads
+
+
+NEVER = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def assignment_key(
+    *, mode: str, agent_id: int, load: dict[int, int], last: dict[int, datetime]
+) -> tuple[Any, ...]:
+    """Who gets the next conversation: the smallest key among agents with room. Round
+    robin: the longest since their last assignment; balanced: the fewest open first."""
+    since = last.get(agent_id, NEVER)
+    if mode == SiteSchedule.Assignment.BALANCED:
+        return (load[agent_id], since, agent_id)
+    return (since, agent_id)
+
+
+@dataclass(frozen=True)
+class LinePlace:
+    agent: Agent
+    open: int
+    capacity: int
+
+    @property
+    def has_room(self) -> bool:
+        return self.open < self.capacity
+
+
+@dataclass(frozen=True)
+class AssignmentLine:
+    site_id: int
+    site_name: str
+    places: list[LinePlace] | None  # None: the site does not assign automatically
+
+
+def assignment_line(*, site_ids: list[int]) -> dict[int, AssignmentLine]:
+    """For each of these sites that assigns automatically: its available agents in the
+    order the next conversations go to them (as ``assign_waiting`` picks), those at
+    capacity last. Sites with assignment off are left out, known from the cached hours
+    (no query for them); five queries at most otherwise."""
+    assigning = [
+        site_id
+        for site_id in site_ids
+        if (hours := site_hours(site_id=site_id)) is not None
+        and hours.assignment != SiteSchedule.Assignment.OFF
+    ]
+    if not assigning:
+        return {}
+    rows = (
+        SiteSchedule.objects.filter(site_id__in=assigning)
+        .exclude(assignment=SiteSchedule.Assignment.OFF)
+        .values_list("site_id", "assignment", "default_capacity", "site__name")
+    )
+    schedules = {site_id: mode for site_id, mode, _capacity, _name in rows}
+    if not schedules:
+        return {}
+    defaults = {site_id: capacity for site_id, _mode, capacity, _name in rows}
+    names = {site_id: name for site_id, _mode, _capacity, name in rows}
+    links = list(
+        chat_selectors.available_agents()
+        .filter(sites__id__in=schedules)
+        .order_by()
+        .values_list("sites__id", "pk")
+    )
+    agents = {
+        agent.pk: agent
+        for agent in chat_selectors.available_agents()
+        .filter(pk__in={pk for _site, pk in links})
+        .select_related("user", "service_capacity")
+    }
+    load = open_counts(agent_ids=list(agents))
+    last = dict(
+        ServiceEvent.objects.filter(kind=ServiceEvent.Kind.ASSIGNED, agent_id__in=list(agents))
+        .order_by()
+        .values_list("agent_id")
+        .annotate(at=Max("at"))
+    )
+    places: dict[int, list[LinePlace]] = {site_id: [] for site_id in schedules}
+    for site_id, pk in links:
+        if site_id not in places or pk not in agents:
+            continue
+        agent = agents[pk]
+        override = getattr(agent, "service_capacity", None)
+        capacity = override.capacity if override is not None and override.capacity else None
+        places[site_id].append(
+            LinePlace(agent=agent, open=load[pk], capacity=capacity or defaults[site_id])
+        )
+    for site_id, line in places.items():
+        mode = schedules[site_id]
+        line.sort(
+            key=lambda place: (
+                not place.has_room,
+                assignment_key(mode=mode, agent_id=place.agent.pk, load=load, last=last),
+            )
+        )
+    return {
+        site_id: AssignmentLine(site_id=site_id, site_name=names[site_id], places=line)
+        for site_id, line in places.items()
+    }
 
 
 def business_seconds(*, hours: Hours | None, start: datetime, end: datetime) -> int:

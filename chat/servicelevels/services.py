@@ -15,7 +15,7 @@ Callers must not hold agent row locks; holding a conversation lock is fine.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from django.core.cache import cache
 from django.db import transaction
@@ -29,8 +29,6 @@ from chat.servicelevels import selectors as sl_selectors
 from chat.servicelevels.models import AgentCapacity, ServiceEvent, SiteSchedule
 from chat.services.checks import ChatError
 from chat.services.conversations import assign, create_message, locked_conversation
-
-NEVER = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def _assigning_schedule(site_id: int) -> SiteSchedule | None:
@@ -86,10 +84,12 @@ def assign_waiting(*, site_id: int) -> list[int]:
         assigned: list[ServiceEvent] = []
         for conversation in waiting:
             candidates = [agent for agent in agents if room[agent.pk] > 0]
-            if schedule.assignment == SiteSchedule.Assignment.BALANCED:
-                agent = min(candidates, key=lambda a: (load[a.pk], last.get(a.pk, NEVER), a.pk))
-            else:
-                agent = min(candidates, key=lambda a: (last.get(a.pk, NEVER), a.pk))
+            agent = min(
+                candidates,
+                key=lambda a: sl_selectors.assignment_key(
+                    mode=schedule.assignment, agent_id=a.pk, load=load, last=last
+                ),
+            )
             _assign_one(conversation, agent, now)
             room[agent.pk] -= 1
             load[agent.pk] += 1
@@ -264,15 +264,18 @@ def schedule_saved(*, schedule: SiteSchedule) -> None:
     allows."""
     cache.delete(sl_selectors.hours_cache_key(schedule.site_id))
     assign_waiting(site_id=schedule.site_id)
+    events.assignment_changed(site_ids=[schedule.site_id])
 
 
 def agent_capacity_set(*, agent: Agent, capacity: int | None) -> None:
     """Override one agent's capacity (None: each site's default); a raise fills it."""
     AgentCapacity.objects.update_or_create(agent=agent, defaults={"capacity": capacity})
-    for site_id in SiteSchedule.objects.filter(site__agents=agent).values_list(
-        "site_id", flat=True
-    ):
+    site_ids = list(
+        SiteSchedule.objects.filter(site__agents=agent).values_list("site_id", flat=True)
+    )
+    for site_id in site_ids:
         assign_waiting(site_id=site_id)
+    events.assignment_changed(site_ids=site_ids)
 
 
 def return_from_away(*, now: datetime | None = None) -> int:

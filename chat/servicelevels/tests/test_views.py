@@ -47,6 +47,7 @@ def test_staff_edit_hours_and_assignment(site: Site, make_agent: Callable[..., A
         "time_zone": "Europe/Berlin",
         "hours_enabled": "on",
         "expected_reply_minutes": "20",
+        "reply_estimate": "measured",
         "assignment": "round_robin",
         "default_capacity": "4",
         "away_policy": "return",
