@@ -54,6 +54,8 @@ class Snapshot:
 
 def message_payload(message: Message) -> dict[str, Any]:
     """The visitor protocol's chat.message frame (seed fields first)."""
+    from chat.attachments.payloads import attachment_payload  # it needs chat.services
+
     return {
         "type": "chat.message",
         "sender": message.sender,
@@ -62,6 +64,7 @@ def message_payload(message: Message) -> dict[str, Any]:
         "client_id": message.client_id or None,
         "created_at": message.created_at.isoformat(),
         "agent_name": message.agent.name if message.agent_id and message.agent else None,
+        "attachments": [attachment_payload(a) for a in message.attachment_list],
     }
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from typing import Literal
+from collections.abc import Sequence
+from typing import Any, Literal
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
@@ -301,6 +302,9 @@ class Message(models.Model):
     body = models.TextField(max_length=settings.CHAT_MESSAGE_MAX_LENGTH)
     # Chosen by the sending client so that a retried send is stored once.
     client_id = models.CharField(max_length=64, blank=True)
+    # The message's files (chat.attachments), when whoever read or wrote it loaded them:
+    # chat.selectors.with_attachments, or the service that stored the message.
+    attachment_list: Sequence[Any] = ()
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -126,7 +126,7 @@ def messages_after(
     qs = Message.objects.filter(conversation_id=conversation_id, id__gt=after_id)
     if not include_notes:
         qs = qs.exclude(sender=Message.Sender.NOTE)
-    return list(qs.select_related("agent__user").order_by("id")[:limit])
+    return with_attachments(list(qs.select_related("agent__user").order_by("id")[:limit]))
 
 
 def transcript_tail(*, conversation_id: int, limit: int = TRANSCRIPT_WINDOW) -> list[Message]:
@@ -137,7 +137,18 @@ def transcript_tail(*, conversation_id: int, limit: int = TRANSCRIPT_WINDOW) -> 
         .order_by("-id")[:limit]
     )
     rows.reverse()
-    return rows
+    return with_attachments(rows)
+
+
+def with_attachments(messages: list[Message]) -> list[Message]:
+    """Give each message its ``attachment_list``: one query for all of them."""
+    from chat.attachments.selectors import attachments_for_messages
+
+    if messages:
+        found = attachments_for_messages(message_ids=[m.pk for m in messages])
+        for message in messages:
+            message.attachment_list = found.get(message.pk, [])
+    return messages
 
 
 def site_teams(*, site_ids: Iterable[int]) -> list[Team]:

@@ -49,11 +49,17 @@ def email_reply_to_away_visitor(*, message_id: int, attempt: int = 1) -> str:
         return "no email"
     if selectors.visitor_present(visitor_id=visitor.pk):
         return "visitor is back"
+    from chat.attachments.payloads import attachment_signed_url  # it needs chat.services
+
     agent_name = message.agent.name if message.agent else "Support"
+    files = "".join(
+        f"\n{a.original_name}: {attachment_signed_url(a)}"
+        for a in selectors.with_attachments([message])[0].attachment_list
+    )
     try:
         send_mail(
             f"{agent_name} replied to your conversation with {site.name}",
-            f"{message.body}\n\n-- {agent_name}, {site.name}",
+            f"{message.body}\n{files}\n-- {agent_name}, {site.name}",
             None,
             [visitor.email],
         )

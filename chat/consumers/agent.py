@@ -20,6 +20,11 @@ from chat.servicelevels import viewing
 from chat.services import ChatError, MessagePost
 
 
+def form_list(value: object) -> object:
+    """htmx sends a form field given once as a string, given several times as a list."""
+    return [value] if isinstance(value, str) else value
+
+
 class AgentSocket(ChatSocket):
     """Refuses anyone but an active agent from an allowed origin, before sending anything.
 
@@ -234,6 +239,7 @@ class AgentConversationConsumer(AgentSocket):
                 body=content.get("body"),
                 client_id=content.get("client_id", ""),
                 agent=self.agent,
+                attachments=form_list(content.get("attachments")),
             )
         )
         # Stored (or a retry of a stored one): hand this socket a fresh, empty form.

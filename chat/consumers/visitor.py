@@ -183,7 +183,9 @@ class VisitorConsumer(ChatSocket):
         if not self.attached:
             # The first message creates the conversation with it; attaching sends it back.
             await self.open_conversation(
-                first_message=content.get("message"), client_id=content.get("client_id", "")
+                first_message=content.get("message"),
+                client_id=content.get("client_id", ""),
+                attachments=content.get("attachments"),
             )
             return
         assert self.conversation is not None
@@ -193,6 +195,7 @@ class VisitorConsumer(ChatSocket):
                 sender=Message.Sender.VISITOR,
                 body=content.get("message"),
                 client_id=content.get("client_id", ""),
+                attachments=content.get("attachments"),
             )
         )
         if not result.created:
@@ -273,7 +276,9 @@ class VisitorConsumer(ChatSocket):
             return None
         return visitor_token_issue(site_id=self.site.pk, visitor_id=self.visitor.pk)
 
-    async def open_conversation(self, *, first_message: object, client_id: object) -> None:
+    async def open_conversation(
+        self, *, first_message: object, client_id: object, attachments: object = None
+    ) -> None:
         """Create this socket's conversation with its first message, then attach."""
         assert self.site is not None
         if self.conversation is not None:
@@ -291,6 +296,7 @@ class VisitorConsumer(ChatSocket):
                 first_message=first_message,
                 client_id=client_id,
                 channel_name=self.channel_name,
+                attachments=attachments,
             )
         except ChatError as exc:
             if exc.code == "conversation_taken":

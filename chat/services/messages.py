@@ -10,6 +10,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from chat import events, selectors
+from chat.attachments.checks import check_caption
+from chat.attachments.services import attachments_bind, check_attachments
 from chat.models import (
     Agent,
     Conversation,
@@ -22,7 +24,6 @@ from chat.services import sql
 from chat.services.checks import (
     ChatError,
     check_agent_serves,
-    check_body,
     check_client_id,
     check_new_conversation_allowed,
     check_public_id,
@@ -60,6 +61,7 @@ def conversation_start(
     first_message: object,
     client_id: object = "",
     channel_name: str | None = None,
+    attachments: object = None,
 ) -> Conversation:
     """Create a waiting conversation, its anonymous visitor if there is none yet, and its
     first message, all or nothing; the pool hears of it once, with the message.
@@ -70,7 +72,7 @@ def conversation_start(
     Raises ChatError("conversation_taken") if the id already belongs to someone else.
     """
     check_public_id(public_id)
-    text = check_body(first_message)
+    text = check_caption(first_message, with_files=bool(attachments))
     cid = check_client_id(client_id)
     existing = selectors.conversation_by_public_id(public_id=public_id)
     if existing is not None:
@@ -81,6 +83,7 @@ def conversation_start(
                 sender=Message.Sender.VISITOR,
                 body=text,
                 client_id=cid,
+                attachments=attachments,
             )
             if channel_name is not None:
                 presence_lease_open(channel_name=channel_name, visitor_id=visitor.pk)
@@ -96,9 +99,14 @@ def conversation_start(
             conversation = Conversation.objects.create(
                 public_id=public_id, site=site, visitor=visitor, waiting_since=now, agent_unread=1
             )
+            files = check_attachments(
+                conversation=conversation, uploader=visitor, attachment_ids=attachments
+            )
             message = create_message(
                 conversation, sender=Message.Sender.VISITOR, body=text, client_id=cid
             )
+            attachments_bind(message=message, attachments=files)
+            message.attachment_list = files
             conversation.save(update_fields=CURSOR_FIELDS)
             if channel_name is not None:
                 presence_lease_take(channel_name=channel_name, visitor_id=visitor.pk)
@@ -116,6 +124,7 @@ def conversation_start(
                 sender=Message.Sender.VISITOR,
                 body=text,
                 client_id=cid,
+                attachments=attachments,
             )
             if channel_name is not None:
                 presence_lease_open(channel_name=channel_name, visitor_id=visitor.pk)
@@ -135,6 +144,8 @@ class MessagePost:
     body: object
     client_id: object = ""
     agent: Agent | None = None
+    # Ids of the sender's uploads (chat.attachments) the message carries, as received.
+    attachments: object = None
 
 
 def message_post(
@@ -144,6 +155,7 @@ def message_post(
     body: object,
     client_id: object = "",
     agent: Agent | None = None,
+    attachments: object = None,
 ) -> PostResult:
     """Store a message and tell everyone concerned after commit.
 
@@ -151,7 +163,7 @@ def message_post(
     A visitor message reopens a resolved conversation; an agent reply claims a waiting one.
     Raises ChatError when the message is refused.
     """
-    post = MessagePost(conversation_id, sender, body, client_id, agent)
+    post = MessagePost(conversation_id, sender, body, client_id, agent, attachments)
     (result,) = messages_post([post])
     if isinstance(result, ChatError):
         raise result
@@ -203,7 +215,7 @@ def _post_locked(post: MessagePost) -> tuple[PostResult, bool]:
     """One message, inside the caller's transaction. Returns the result and whether a
     resolved conversation went back to the queue."""
     sender, agent = post.sender, post.agent
-    text = check_body(post.body)
+    text = check_caption(post.body, with_files=bool(post.attachments))
     cid = check_client_id(post.client_id)
     try:
         conversation = locked_conversation(post.conversation_id)
@@ -214,7 +226,9 @@ def _post_locked(post: MessagePost) -> tuple[PostResult, bool]:
         original = (
             None
             if original_id is None
-            else Message.objects.select_related("agent__user").get(pk=original_id)
+            else selectors.with_attachments(
+                [Message.objects.select_related("agent__user").get(pk=original_id)]
+            )[0]
         )
         if original is not None:
             if original.sender != sender or (agent is not None and original.agent_id != agent.pk):
@@ -225,6 +239,15 @@ def _post_locked(post: MessagePost) -> tuple[PostResult, bool]:
                     "That client_id belongs to another message; send with a new one.",
                 )
             return PostResult(message=original, conversation=conversation, created=False), False
+    uploader = conversation.visitor if sender == Message.Sender.VISITOR else agent
+    if uploader is None:
+        if post.attachments:
+            raise ChatError("invalid", "Only visitors and agents send files.")
+        files = []
+    else:
+        files = check_attachments(
+            conversation=conversation, uploader=uploader, attachment_ids=post.attachments
+        )
     before = events.Snapshot.of(conversation)
     now = timezone.now()
     fields = list(CURSOR_FIELDS)
@@ -248,6 +271,8 @@ def _post_locked(post: MessagePost) -> tuple[PostResult, bool]:
         raise ChatError("invalid", "Unknown sender.")
     # Every refusal is above this line: from here on the message is written.
     message = create_message(conversation, sender=sender, body=text, agent=agent, client_id=cid)
+    attachments_bind(message=message, attachments=files)
+    message.attachment_list = files
     if sender == Message.Sender.AGENT:
         # Replying means the agents have read everything before it.
         conversation.agent_last_read_id = message.pk

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from datetime import datetime
 
 from django import template
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import pgettext
 
 from chat import dom
@@ -78,3 +80,26 @@ def browser_and_os(user_agent: str | None) -> str:
     if not user_agent:
         return ""
     return describe(user_agent) or user_agent
+
+
+# An http(s) address in escaped text: it stops at a space, at an escaped quote or angle
+# bracket, and does not swallow the sentence's closing punctuation.
+LINK = re.compile(
+    r"\bhttps?://(?:(?!&quot;|&#x27;|&lt;|&gt;)[^\s<>\"'])+(?<![.,;:!?)\]])", re.IGNORECASE
+)
+
+
+@register.filter(needs_autoescape=True)
+def safe_links(text: str, autoescape: bool = True) -> str:
+    """Escape a message and make its http(s) addresses links that open apart and pass no
+    standing: ``rel="noopener nofollow ugc"``, ``target="_blank"``."""
+    escaped = conditional_escape(text) if autoescape else text
+    return mark_safe(
+        LINK.sub(
+            lambda m: (
+                f'<a href="{m.group(0)}" target="_blank" rel="noopener nofollow ugc">'
+                f"{m.group(0)}</a>"
+            ),
+            str(escaped),
+        )
+    )
