@@ -40,6 +40,8 @@ CLOSE_TOO_MANY = 4429
 class TokenBucket:
     """Allows ``rate`` frames a second on average and bursts of ``burst``."""
 
+    __slots__ = ("capacity", "rate", "stamp", "tokens")  # one per socket
+
     def __init__(self, rate: float, burst: int) -> None:
         self.rate = rate
         self.capacity = float(burst)
@@ -58,6 +60,8 @@ class TokenBucket:
 
 class Throttle:
     """At most one event per ``interval`` seconds (typing indicators)."""
+
+    __slots__ = ("interval", "last")
 
     def __init__(self, interval: float) -> None:
         self.interval = interval

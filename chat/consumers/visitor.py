@@ -61,7 +61,7 @@ class VisitorConsumer(ChatSocket):
     # One page report a second per socket; the others are ignored (created on first use).
     page_throttle: Throttle | None = None
     # Set in connect; defined here too, for a teardown after a failure before it.
-    hello_timer: asyncio.Task[None] | None = None
+    hello_timer: asyncio.TimerHandle | None = None
     ip: str | None = None
 
     async def connect(self) -> None:
@@ -75,7 +75,7 @@ class VisitorConsumer(ChatSocket):
         self.delivered = 0
         self.sent_ids: set[int] = set()
         self.context: dict[str, str] = {}
-        self.hello_timer: asyncio.Task[None] | None = None
+        self.hello_timer = None
         client = self.scope.get("client") or ("unknown", 0)
         self.ip: str | None = None
         self.spoke = False
@@ -102,31 +102,41 @@ class VisitorConsumer(ChatSocket):
             await self.close_with(CLOSE_FORBIDDEN)
             return
         self.conversation = await db(selectors.conversation_by_public_id)(public_id=self.public_id)
-        self.hello_timer = asyncio.create_task(self._expect_hello())
+        # A timer, not a sleeping task per socket: thousands of sockets idle in it.
+        self.hello_timer = asyncio.get_running_loop().call_later(
+            settings.CHAT_AUTH_TIMEOUT_SECONDS
+            if self.conversation is not None
+            else settings.CHAT_HELLO_TIMEOUT_SECONDS,
+            self._hello_due,
+        )
 
     async def close_with(self, code: int) -> None:
         await self.close(code=code)
         self.closed = True
 
-    async def _expect_hello(self) -> None:
+    def heard(self) -> None:
+        """A frame arrived: the socket is not silent. Its database work may still be
+        queued (a storm): that is the server's delay, not the client's silence."""
+        self.spoke = True
+        if self.hello_timer is not None:
+            self.hello_timer.cancel()
+            self.hello_timer = None
+
+    def _hello_due(self) -> None:
         """A socket that says nothing holds resources for nothing: close it. An existing
         conversation must be claimed by its token soon; a new one (the seed client does
         not say hello, it sends its first message) gets longer."""
-        existing = self.conversation is not None
-        await asyncio.sleep(
-            settings.CHAT_AUTH_TIMEOUT_SECONDS if existing else settings.CHAT_HELLO_TIMEOUT_SECONDS
-        )
-        # "Spoke": a frame arrived. Its database work may still be queued (a storm): that
-        # is the server's delay, not the client's silence.
+        self.hello_timer = None
         if not self.spoke and not self.closed:
-            if existing:
-                await self.deny(
-                    "auth_required",
-                    "This conversation needs its visitor token.",
-                    CLOSE_UNAUTHORIZED,
-                )
-            else:
-                await self.deny("hello_timeout", "Say hello first.", CLOSE_HELLO_TIMEOUT)
+            self.silence = asyncio.create_task(self._close_silent())
+
+    async def _close_silent(self) -> None:
+        if self.conversation is not None:
+            await self.deny(
+                "auth_required", "This conversation needs its visitor token.", CLOSE_UNAUTHORIZED
+            )
+        else:
+            await self.deny("hello_timeout", "Say hello first.", CLOSE_HELLO_TIMEOUT)
 
     def teardown(self) -> None:
         if self.hello_timer is not None:
@@ -151,7 +161,7 @@ class VisitorConsumer(ChatSocket):
 
     async def on_hello(self, content: dict[str, Any]) -> None:
         assert self.site is not None
-        self.spoke = True
+        self.heard()
         if self.greeted:
             raise ChatError("already_attached", "This socket has already said hello.")
         # What the client already has (it said so): never sent again.
@@ -179,7 +189,7 @@ class VisitorConsumer(ChatSocket):
             await self.send_session(session, status=None)
 
     async def on_message(self, content: dict[str, Any]) -> None:
-        self.spoke = True
+        self.heard()
         if not self.attached:
             # The first message creates the conversation with it; attaching sends it back.
             await self.open_conversation(
