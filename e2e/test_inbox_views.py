@@ -100,6 +100,14 @@ def test_views_count_filter_and_search_within_the_view(
     expect(page).to_have_url(f"{server.url}/inbox/waiting/?q=parcel")
     assert view_rows(page, "Waiting") == ["Ann"]
 
+    # j moves through this view's list (not the live lists beside it), Enter opens.
+    page.evaluate("document.activeElement && document.activeElement.blur()")
+    page.keyboard.press("j")
+    expect(page.get_by_role("list", name="Waiting", exact=True).get_by_role("link")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(f"{server.url}/conversations/ann-0001/")
+    page.go_back()  # the view as it was, for the phone check below
+
     # On a phone: the same page, nothing wider than the screen.
     page.set_viewport_size(PHONE)
     page.reload()

@@ -403,8 +403,10 @@
     if (el.tagName === "INPUT") return !NOT_TYPED.test(el.type);
     return el.isContentEditable || el.tagName === "TEXTAREA" || el.tagName === "SELECT";
   }
+  // On an inbox view page (data-inbox-view) j/k move through its list, not the live ones.
+  function listScope() { return document.querySelector("[data-inbox-view]") ? "[data-inbox-view]" : ".lists"; }
   function listLinks() {
-    return Array.prototype.filter.call(document.querySelectorAll(".lists .convlist a"), function (a) {
+    return Array.prototype.filter.call(document.querySelectorAll(listScope() + " .convlist a"), function (a) {
       return a.offsetParent !== null || a.getClientRects().length;
     });
   }
@@ -413,13 +415,13 @@
     if (!links.length) return false;
     // The arrows scroll the page unless the agent is in the lists (or nowhere in particular).
     var active = document.activeElement;
-    if (arrow && active && active !== document.body && !active.closest(".lists")) return false;
+    if (arrow && active && active !== document.body && !active.closest(listScope())) return false;
     var current = links.indexOf(document.activeElement);
     if (current < 0) current = links.findIndex(function (a) { return a.classList.contains("is-current"); });
     var next = current < 0 ? (step > 0 ? 0 : links.length - 1) : Math.min(links.length - 1, Math.max(0, current + step));
     links.forEach(function (a) { a.classList.remove("is-current"); });
     links[next].classList.add("is-current");
-    if (document.getElementById("main").getAttribute("data-pane") !== "lists" &&
+    if (listScope() === ".lists" && document.getElementById("main").getAttribute("data-pane") !== "lists" &&
         window.matchMedia("(max-width: 900px)").matches) showPane("lists");
     links[next].focus();
     return true;
@@ -457,7 +459,7 @@
     if (key === "j" || key === "ArrowDown") handled = moveInList(1, key !== "j");
     else if (key === "k" || key === "ArrowUp") handled = moveInList(-1, key !== "k");
     else if (key === "Enter") {
-      var chosen = document.querySelector(".lists .convlist a.is-current");
+      var chosen = document.querySelector(listScope() + " .convlist a.is-current");
       var idle = !document.activeElement || document.activeElement === document.body;
       if (chosen && idle) chosen.click();
       else handled = false; // a focused link or button does its own Enter
