@@ -4,6 +4,7 @@ the pages they visit this session (the widget's ``page`` frames)."""
 from __future__ import annotations
 
 import math
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -22,6 +23,8 @@ ATTRIBUTE_VALUE_MAX = 500
 PAGES_KEPT = 20
 PAGE_URL_MAX = 1000
 PAGE_TITLE_MAX = 200
+# A pause this long between two pages starts a new browsing session (the list restarts).
+SESSION_GAP = timedelta(minutes=30)
 
 AttributeValue = str | int | float | bool | None
 
@@ -79,16 +82,27 @@ def check_page(*, url: object, title: object) -> tuple[str, str]:
     return url, " ".join(title.split())[:PAGE_TITLE_MAX]
 
 
+def _older_than(stamp: str, limit: datetime) -> bool:
+    try:
+        return datetime.fromisoformat(stamp) < limit
+    except (TypeError, ValueError):
+        return True  # not a time we wrote: start afresh
+
+
 def visitor_page_record(*, visitor_id: Any, url: object, title: object) -> list[dict[str, str]]:
     """Append a visited page to the visitor's session pages (the last 20 are kept, the
-    newest last; the same page again only moves its time) and make it their current page.
+    newest last; the same page again only moves its time; after a 30-minute pause the list
+    starts again) and make it their current page.
     Agents watching one of their open conversations see the visitor panel again. The
     caller throttles (one a second per socket)."""
     url, title = check_page(url=url, title=title)
     with transaction.atomic():
         visitor = Visitor.objects.select_for_update().get(pk=visitor_id)
         pages: list[dict[str, str]] = [p for p in visitor.pages if isinstance(p, dict)]
-        now = timezone.now().isoformat()
+        moment = timezone.now()
+        if pages and _older_than(pages[-1].get("at", ""), moment - SESSION_GAP):
+            pages = []  # back after a long pause: a new browsing session
+        now = moment.isoformat()
         if pages and pages[-1].get("url") == url:
             pages[-1] = {"url": url, "title": title or pages[-1].get("title", ""), "at": now}
         else:

@@ -3,9 +3,11 @@ the visitor panel agents see."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
 from chat import broadcast, groups, services
 from chat.models import Conversation, Site, Visitor
@@ -140,6 +142,19 @@ def test_a_long_title_is_cut_and_a_missing_one_is_empty(conversation: Conversati
         visitor_id=conversation.visitor_id, url="https://shop.example/b", title=None
     )
     assert pages[-1]["title"] == ""
+
+
+def test_a_long_pause_starts_a_new_session(conversation: Conversation) -> None:
+    visitor_id = conversation.visitor_id
+    services.visitor_page_record(visitor_id=visitor_id, url="https://shop.example/a", title="A")
+    earlier = (timezone.now() - timedelta(minutes=31)).isoformat()
+    Visitor.objects.filter(pk=visitor_id).update(
+        pages=[{"url": "https://shop.example/a", "title": "A", "at": earlier}]
+    )
+    pages = services.visitor_page_record(
+        visitor_id=visitor_id, url="https://shop.example/b", title="B"
+    )
+    assert [p["title"] for p in pages] == ["B"]
 
 
 def test_a_resolved_conversation_is_not_redrawn(
