@@ -82,6 +82,8 @@ def fill(count: int, days: int) -> tuple[int, date, date]:
                         rating=rng.choice([None, None, 1, 2, 3, 4, 5, 5]) if resolve else None,
                     )
                 )
+                if created[-1].rating and rng.random() < 0.1:
+                    created[-1].rating_comment = "Comment on a rated conversation."
                 plans.append((arrived, assignee, reply, resolve))
             Conversation.objects.bulk_create(created)
             rows = []
@@ -120,6 +122,7 @@ def fill(count: int, days: int) -> tuple[int, date, date]:
                             seconds=resolve,
                             business_seconds=resolve // 2,
                             rating=conversation.rating,
+                            commented=bool(conversation.rating_comment),
                             **common,
                         )
                     )
@@ -168,6 +171,7 @@ def main() -> None:
             ("first_response", lambda s=scope: reports.first_response(s)),
             ("resolution", lambda s=scope: reports.resolution(s)),
             ("csat", lambda s=scope: reports.csat(s)),
+            ("csat_comments", lambda s=scope: reports.csat_comments(s, limit=20)),
             ("missed", lambda s=scope: reports.missed(s)),
             ("per_agent", lambda s=scope: reports.per_agent(s)),
         ]:

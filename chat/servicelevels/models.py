@@ -187,6 +187,9 @@ class ServiceEvent(models.Model):
     # visitor's rating, set when they rate. Kept here so reports need no join.
     answered = models.BooleanField(default=False)
     rating = models.PositiveSmallIntegerField(null=True, blank=True)
+    # Resolutions: the visitor left a comment with the rating (the text stays on the
+    # conversation); the comments report reads only these rows.
+    commented = models.BooleanField(default=False)
 
     class Meta:
         constraints = [
@@ -203,6 +206,14 @@ class ServiceEvent(models.Model):
                 name="sl_event_report_idx",
             ),
             models.Index(fields=["agent", "kind", "at"], name="sl_event_agent_idx"),
+            # The per-agent report: read in (agent, kind) order, its GROUP BY needs no
+            # sort (SQLite spent nine tenths of that query sorting without it).
+            models.Index(fields=["site", "agent", "kind", "at"], name="sl_event_site_agent_idx"),
+            models.Index(
+                fields=["site", "at"],
+                condition=Q(kind="resolved", commented=True),
+                name="sl_event_comment_idx",
+            ),
             models.Index(fields=["conversation", "kind"], name="sl_event_conv_idx"),
             models.Index(
                 fields=["site", "kind", "day", "week_hour", "answered"], name="sl_event_day_idx"

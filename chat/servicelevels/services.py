@@ -179,13 +179,16 @@ REPLY_RESCAN = 500
 
 
 def conversation_rated(*, conversation: Conversation) -> None:
-    """The visitor rated: the rating goes on the conversation's latest resolution."""
+    """The visitor rated (or commented): the rating, and whether there is a comment, go on
+    the conversation's latest resolution."""
     latest = (
         ServiceEvent.objects.filter(kind=ServiceEvent.Kind.RESOLVED, conversation=conversation)
         .order_by("-at", "-id")
         .values("id")[:1]
     )
-    ServiceEvent.objects.filter(id__in=latest).update(rating=conversation.rating)
+    ServiceEvent.objects.filter(id__in=latest).update(
+        rating=conversation.rating, commented=bool(conversation.rating_comment)
+    )
 
 
 def first_replies_record(*, after_id: int, limit: int = 1000) -> int:

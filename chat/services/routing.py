@@ -208,5 +208,6 @@ def conversation_rate(
         events.conversation_changed(conversation, before=before, status_to_visitor=True)
         if changed:
             webhooks_outbox.rating_created(conversation=conversation)
+        if changed or text is not None:
             servicelevels.conversation_rated(conversation=conversation)  # for the reports
     return conversation

@@ -7,6 +7,7 @@ from django.template.loader import render_to_string
 
 from chat import services
 from chat.models import Agent, Conversation, Site, Visitor
+from chat.servicelevels.models import ServiceEvent
 from chat.services import ChatError
 
 
@@ -31,6 +32,9 @@ def test_a_rating_with_a_comment_stores_both_and_a_later_rating_keeps_the_commen
     services.conversation_rate(conversation_id=resolved.pk, rating=2, comment="  Slow to answer.\n")
     resolved.refresh_from_db()
     assert (resolved.rating, resolved.rating_comment) == (2, "Slow to answer.")
+    # The reports read the resolution event, marked as commented.
+    event = ServiceEvent.objects.get(kind="resolved", conversation=resolved)
+    assert (event.rating, event.commented) == (2, True)
     services.conversation_rate(conversation_id=resolved.pk, rating=3)
     resolved.refresh_from_db()
     assert (resolved.rating, resolved.rating_comment) == (3, "Slow to answer.")

@@ -11,6 +11,7 @@ from django.test import Client
 
 from chat.models import Agent, Conversation, Site
 from chat.servicelevels import reports
+from chat.servicelevels import services as sl_services
 from chat.servicelevels.tests.fixtures import hand_made_week
 
 pytestmark = pytest.mark.django_db
@@ -112,6 +113,10 @@ def test_rating_comments_in_the_report_and_its_csv(
     # The hand-made week's first conversation was rated 5 (Alice), the second 3 (Bob).
     Conversation.objects.filter(public_id="hand-made-0000").update(
         rating_comment="Alice sorted it <fast>"
+    )
+    # What the rating service does after storing a comment.
+    sl_services.conversation_rated(
+        conversation=Conversation.objects.get(public_id="hand-made-0000")
     )
     [comment] = reports.csat_comments(scope)
     assert (comment.rating, comment.agent, comment.comment) == (
