@@ -43,6 +43,16 @@ def _backlog(conversation_id: int, after_id: int) -> list[dict[str, Any]]:
 
 
 @db
+def _socket_target(key: str, public_id: str) -> tuple[Site | None, Conversation | None]:
+    """The site of the widget key and the conversation of the socket's id, if any: one
+    hop to the database thread for both (a reconnect storm queues thousands)."""
+    site = selectors.site_by_widget_key(key=key)
+    if site is None:
+        return None, None
+    return site, selectors.conversation_by_public_id(public_id=public_id)
+
+
+@db
 def _status(conversation_id: int) -> dict[str, Any] | None:
     conversation = selectors.conversation_by_pk(pk=conversation_id)
     return None if conversation is None else status_payload(conversation)
@@ -94,14 +104,13 @@ class VisitorConsumer(ChatSocket):
         await self.accept()
         query = parse_qs(self.scope.get("query_string", b"").decode("latin1"))
         key = (query.get("site") or [settings.CHAT_DEFAULT_SITE])[0]
-        self.site = await db(selectors.site_by_widget_key)(key=key)
+        self.site, self.conversation = await _socket_target(key, self.public_id)
         if self.site is None:
             await self.close_with(CLOSE_NOT_FOUND)
             return
         if not selectors.site_origin_allowed(site=self.site, origin=scope_origin(self.scope)):
             await self.close_with(CLOSE_FORBIDDEN)
             return
-        self.conversation = await db(selectors.conversation_by_public_id)(public_id=self.public_id)
         # A timer, not a sleeping task per socket: thousands of sockets idle in it.
         self.hello_timer = asyncio.get_running_loop().call_later(
             settings.CHAT_AUTH_TIMEOUT_SECONDS
