@@ -333,11 +333,30 @@ class CannedResponse(models.Model):
         related_name="canned_responses",
         help_text="Empty: available on every site.",
     )
+    agent = models.ForeignKey(
+        Agent,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="canned_responses",
+        help_text="Set: only this agent sees it, on every site they serve.",
+    )
 
     class Meta:
         ordering = ["shortcut"]
         constraints = [
-            models.UniqueConstraint(fields=["site", "shortcut"], name="canned_unique_per_site")
+            models.UniqueConstraint(fields=["site", "shortcut"], name="canned_unique_per_site"),
+            models.UniqueConstraint(
+                fields=["agent", "shortcut"],
+                condition=Q(agent__isnull=False),
+                name="canned_unique_per_agent",
+                violation_error_message=_("You already have a response with that shortcut."),
+            ),
+            models.CheckConstraint(
+                condition=Q(site__isnull=True) | Q(agent__isnull=True),
+                name="canned_site_or_agent",
+                violation_error_message=_("A personal response belongs to no site."),
+            ),
         ]
 
     def __str__(self) -> str:
