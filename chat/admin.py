@@ -160,7 +160,7 @@ class ConversationAdmin(admin.ModelAdmin[Conversation]):
 
 @admin.register(CannedResponse)
 class CannedResponseAdmin(admin.ModelAdmin[CannedResponse]):
-    list_display = ["shortcut", "site", "text"]
+    list_display = ["shortcut", "site", "agent", "text"]
     list_filter = ["site"]
     search_fields = ["shortcut", "text"]
 

@@ -64,3 +64,15 @@ def view_row_id(conversation_id: int) -> str:
 
 def canned_list_id(site_id: int) -> str:
     return f"canned-s{site_id}"
+
+
+def canned_personal_id(agent_id: int) -> str:
+    return f"canned-a{agent_id}"
+
+
+def pool_summary_id(conversation_id: int) -> str:
+    return f"pool-c{conversation_id}-summary"
+
+
+def mine_summary_id(conversation_id: int) -> str:
+    return f"mine-c{conversation_id}-summary"

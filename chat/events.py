@@ -20,6 +20,7 @@ from django.utils import translation
 from chat import broadcast, groups
 from chat.models import Agent, Conversation, Message
 from chat.selectors import (
+    agent_canned_responses,
     canned_responses,
     conversation_labels,
     site_languages,
@@ -287,19 +288,36 @@ def visitor_details_changed(*, conversations: list[Conversation]) -> None:
 
 
 def canned_changed(*, site_id: int) -> None:
-    """Every dashboard of the site's agents redraws the composer's canned list: their
-    inbox socket is open on every page. Must be called inside the writing transaction."""
+    """Every dashboard of the site's agents redraws the shared part of the composer's
+    canned menu: their inbox socket is open on every page. Must be called inside the
+    writing transaction."""
     context = {"site_id": site_id, "canned": list(canned_responses(site_ids=[site_id]))}
     broadcast.send_on_commit(
         [
             (
                 groups.site_pool_group(site_id, language=language),
                 broadcast.agent_html(
-                    render_to_string(f"{CANNED}#canned_list", {**context, "oob": "true"})
+                    render_to_string(f"{CANNED}#canned_site", {**context, "oob": "true"})
                 ),
             )
             for language in in_languages(languages_of(site_id))
         ]
+    )
+
+
+def personal_canned_changed(*, agent: Agent) -> None:
+    """The agent's own dashboards redraw their part of the composer's canned menu (the
+    same on every site). Must be called inside the writing transaction."""
+    language = agent.effective_language
+    context = {
+        "agent": agent,
+        "canned_personal": list(agent_canned_responses(agent=agent)),
+        "oob": "true",
+    }
+    with translation.override(language):
+        html = render_to_string(f"{CANNED}#canned_personal", context)
+    broadcast.send_on_commit(
+        [(groups.agent_group(agent.pk, language=language), broadcast.agent_html(html))]
     )
 
 

@@ -41,6 +41,12 @@ def assign_lines(*, site_ids: list[int]) -> list[servicelevels.AssignmentLine]:
     ]
 
 
+def canned_context(*, agent: Agent, conversation: Conversation) -> dict[str, Any]:
+    """The composer's "/" menu (dashboard/canned.html#canned_list). One query."""
+    menu = selectors.canned_menu(agent=agent, site_id=conversation.site_id)
+    return {"canned": menu.shared, "canned_personal": menu.personal}
+
+
 def conversation_context(*, agent: Agent, conversation: Conversation) -> dict[str, Any]:
     return {
         **header_context(conversation),
@@ -53,7 +59,7 @@ def conversation_context(*, agent: Agent, conversation: Conversation) -> dict[st
                 visitor=conversation.visitor, exclude_id=conversation.pk
             )
         ),
-        "canned": list(selectors.canned_responses(site_ids=[conversation.site_id])),
+        **canned_context(agent=agent, conversation=conversation),
         "client_id": uuid.uuid4().hex,
         "conversation_id": conversation.pk,
         "viewers": [
@@ -90,7 +96,7 @@ def render_composer(*, agent: Agent, conversation: Conversation) -> str:
     context = {
         "agent": agent,
         "conversation": conversation,
-        "canned": list(selectors.canned_responses(site_ids=[conversation.site_id])),
+        **canned_context(agent=agent, conversation=conversation),
         "client_id": uuid.uuid4().hex,
         "oob": "true",
     }

@@ -246,7 +246,35 @@ def visitor_live_conversations(*, visitor_id: uuid.UUID) -> list[Conversation]:
 
 
 def canned_responses(*, site_ids: Iterable[int]) -> QuerySet[CannedResponse]:
-    return CannedResponse.objects.filter(Q(site__isnull=True) | Q(site_id__in=list(site_ids)))
+    """The shared responses of these sites: each site's own and those for every site.
+    Never an agent's personal ones."""
+    return CannedResponse.objects.filter(
+        Q(site__isnull=True) | Q(site_id__in=list(site_ids)), agent__isnull=True
+    )
+
+
+def agent_canned_responses(*, agent: Agent) -> QuerySet[CannedResponse]:
+    """The agent's personal responses: theirs alone, on every site they serve."""
+    return CannedResponse.objects.filter(agent=agent)
+
+
+@dataclass(frozen=True)
+class CannedMenu:
+    """The composer's "/" menu for one agent on one site, each part by shortcut."""
+
+    personal: list[CannedResponse]
+    shared: list[CannedResponse]
+
+
+def canned_menu(*, agent: Agent, site_id: int) -> CannedMenu:
+    """The agent's own responses, and the site's and every site's. One query, however
+    many there are."""
+    shared = Q(agent__isnull=True) & (Q(site__isnull=True) | Q(site_id=site_id))
+    rows = list(CannedResponse.objects.filter(Q(agent=agent) | shared).order_by("shortcut"))
+    return CannedMenu(
+        personal=[row for row in rows if row.agent_id == agent.pk],
+        shared=[row for row in rows if row.agent_id is None],
+    )
 
 
 def transcript_search(*, agent: Agent, query: str, status: str = "") -> QuerySet[Conversation]:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from dashboard import profile, views
+from dashboard import personal_canned, profile, views
 from dashboard.settings import canned as settings_canned
 from dashboard.settings import labels as settings_labels
 from dashboard.settings import team as settings_team
@@ -15,6 +15,17 @@ urlpatterns = [
     path("inbox/<str:view>/", views.inbox_view, name="inbox_view"),
     path("search/", views.search, name="search"),
     path("profile/", profile.profile, name="profile"),
+    path("profile/canned/", personal_canned.personal_canned, name="personal_canned"),
+    path(
+        "profile/canned/<int:canned_pk>/",
+        personal_canned.personal_canned_edit,
+        name="personal_canned_edit",
+    ),
+    path(
+        "profile/canned/<int:canned_pk>/delete/",
+        personal_canned.personal_canned_delete,
+        name="personal_canned_delete",
+    ),
     path("sites/", views.sites, name="sites"),
     path("sites/<int:pk>/settings/", settings_views.site_settings, name="site_settings"),
     path("sites/<int:pk>/preview/", settings_views.site_preview, name="site_preview"),

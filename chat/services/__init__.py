@@ -20,7 +20,15 @@ from chat.services.agents import (
     site_upsert,
     typing_notify,
 )
-from chat.services.canned import canned_create, canned_delete, canned_update
+from chat.services.canned import (
+    canned_create,
+    canned_delete,
+    canned_update,
+    check_personal_canned,
+    personal_canned_create,
+    personal_canned_delete,
+    personal_canned_update,
+)
 from chat.services.checks import (
     VISITOR_CONTEXT_FIELDS,
     ChatError,
@@ -105,6 +113,7 @@ __all__ = [
     "check_new_conversation_allowed",
     "check_new_visitor_allowed",
     "check_page",
+    "check_personal_canned",
     "check_public_id",
     "check_visitor_context",
     "conversation_claim",
@@ -120,6 +129,9 @@ __all__ = [
     "label_update",
     "message_post",
     "messages_post",
+    "personal_canned_create",
+    "personal_canned_delete",
+    "personal_canned_update",
     "presence_lease_open",
     "presence_leases_release",
     "presence_leases_renew",

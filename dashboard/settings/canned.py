@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from chat import services
+from chat import selectors, services
 from chat.models import CannedResponse, Site
 from dashboard.settings.access import site_admin_required
 from dashboard.settings.forms import CannedResponseForm
@@ -22,6 +22,7 @@ def _page(
     *,
     editing: CannedResponse | None = None,
 ) -> HttpResponse:
+    shared = list(selectors.canned_responses(site_ids=[site.pk]).order_by("shortcut"))
     return render(
         request,
         "dashboard/site_canned.html",
@@ -29,8 +30,8 @@ def _page(
             "site": site,
             "form": form,
             "editing": editing,
-            "responses": CannedResponse.objects.filter(site=site).order_by("shortcut"),
-            "everywhere": CannedResponse.objects.filter(site__isnull=True).order_by("shortcut"),
+            "responses": [item for item in shared if item.site_id is not None],
+            "everywhere": [item for item in shared if item.site_id is None],
         },
         status=400 if form.errors else 200,
     )

@@ -74,5 +74,15 @@ def test_the_composer_lists_the_sites_responses_under_the_id_broadcasts_replace(
     client = Client()
     client.force_login(agent.user)
     html = client.get("/conversations/canned-001/").content.decode()
-    assert f'<ul id="canned-s{site.pk}" class="canned" role="listbox"' in html
+    assert '<div class="canned" role="listbox"' in html
+    assert f'<ul id="canned-s{site.pk}" role="group"' in html
     assert 'data-shortcut="refund"' in html
+
+
+def test_the_sites_page_never_lists_an_agents_personal_responses(
+    site: Site, admin_client: Client, make_agent: Callable[..., Agent]
+) -> None:
+    CannedResponse.objects.create(agent=make_agent("carol"), shortcut="carols", text="c")
+    CannedResponse.objects.create(site=None, shortcut="everywhere", text="e")
+    html = admin_client.get(f"/sites/{site.pk}/canned/").content.decode()
+    assert "/everywhere" in html and "/carols" not in html
