@@ -175,11 +175,14 @@ def conversation_changed(
     message: Message | None = None,
     visitor_details: bool = False,
     status_to_visitor: bool = False,
+    header: bool = True,
 ) -> None:
     """Schedule every audience's frames for a conversation that was just written.
 
     ``before`` is the state read under the row lock before the change (None for a new
-    conversation). Must be called inside the writing transaction.
+    conversation). Must be called inside the writing transaction. ``header=False``: the
+    change cannot show in the conversation header (the visitor came or went), so it is
+    redrawn only if the routing changed.
     """
     sends: list[tuple[str, broadcast.Event]] = []
     visitor_group = groups.conversation_visitor_group(conversation.pk)
@@ -198,10 +201,11 @@ def conversation_changed(
         sends.append((visitor_group, broadcast.visitor_frame(status_payload(conversation))))
 
     languages = languages_of(conversation.site_id)
-    header = header_context(conversation) if (routing_changed or message is None) else None
+    redraw_header = routing_changed or (message is None and header)
+    header_ctx = header_context(conversation) if redraw_header else None
     panel = visitor_panel_context(conversation) if visitor_details else None
     for language in in_languages(languages):
-        agent_html: str = render_header(header) if header is not None else ""
+        agent_html: str = render_header(header_ctx) if header_ctx is not None else ""
         if message is not None:
             agent_html = render_message(message, conversation) + agent_html
         if panel is not None:

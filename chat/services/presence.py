@@ -143,7 +143,10 @@ def _visitor_flip(*, visitor_id: uuid.UUID, present: bool) -> bool:
         if changed:
             for conversation in selectors.visitor_live_conversations(visitor_id=visitor_id):
                 events.conversation_changed(
-                    conversation, before=events.Snapshot.of(conversation), visitor_details=True
+                    conversation,
+                    before=events.Snapshot.of(conversation),
+                    visitor_details=True,
+                    header=False,
                 )
     return bool(changed)
 
