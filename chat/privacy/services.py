@@ -1,8 +1,9 @@
 """Data ownership: export a visitor's data, erase a visitor, apply retention policies.
 
 Erasing and retention delete rows; they go through the ORM's cascade (messages, presence
-leases, custom attributes, webhook events and deliveries of the conversations), so
-nothing that holds a visitor's words is left behind.
+leases, custom attributes, webhook events and deliveries of the conversations, attachments),
+so nothing that holds a visitor's words is left behind. Stored files follow their
+attachment rows once the delete has committed (chat.attachments.signals).
 """
 
 from __future__ import annotations
@@ -12,9 +13,12 @@ from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from chat.api.models import VisitorAttributes
+from chat.attachments.models import Attachment
+from chat.attachments.payloads import attachment_signed_url
 from chat.models import Conversation, Message, Visitor
 from chat.privacy.models import ErasureAudit, RetentionPolicy
 from chat.services import ChatError
@@ -27,12 +31,32 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
+def _file(attachment: Attachment) -> dict[str, Any]:
+    return {
+        "id": str(attachment.pk),
+        "name": attachment.original_name,
+        "type": attachment.content_type,
+        "size": attachment.size,
+        "sha256": attachment.sha256,
+        "created_at": _iso(attachment.created_at),
+        "url": attachment_signed_url(attachment),
+    }
+
+
 def visitor_export(*, visitor: Visitor) -> dict[str, Any]:
-    """Everything stored about one visitor, as JSON-ready data. Three queries.
+    """Everything stored about one visitor, as JSON-ready data. Six queries.
 
     Notes are agents' internal text about the conversation; they are included, since
-    they are data about the visitor. There are no attachments yet (``attachments``: [])."""
+    they are data about the visitor. Each message lists its files, with signed links
+    that work without signing in until CHAT_ATTACHMENT_LINK_MAX_AGE_DAYS; ``attachments``
+    holds the visitor's uploads never sent with a message. Agents' unsent uploads are
+    their drafts, not the visitor's data, and are left out."""
     attributes = VisitorAttributes.objects.filter(visitor=visitor).first()
+    files: dict[int | None, list[dict[str, Any]]] = {}
+    for attachment in Attachment.objects.filter(
+        Q(message__conversation__visitor=visitor) | Q(visitor=visitor, message__isnull=True)
+    ).order_by("created_at", "id"):
+        files.setdefault(attachment.message_id, []).append(_file(attachment))
     conversations = list(
         Conversation.objects.filter(visitor=visitor)
         .select_related("site", "assignee__user")
@@ -73,13 +97,14 @@ def visitor_export(*, visitor: Visitor) -> dict[str, Any]:
                         "agent": m.agent.name if m.agent is not None else None,
                         "body": m.body,
                         "created_at": _iso(m.created_at),
+                        "attachments": files.get(m.pk, []),
                     }
                     for m in c.messages.all()
                 ],
             }
             for c in conversations
         ],
-        "attachments": [],
+        "attachments": files.get(None, []),
     }
 
 
