@@ -178,7 +178,8 @@
     }
     if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
       e.preventDefault();
-      if (textarea.value.trim()) textarea.form.requestSubmit();
+      // Files alone make a message too (composer-files.js puts their ids in the form).
+      if (textarea.value.trim() || textarea.form.querySelector('input[name="attachments"]')) textarea.form.requestSubmit();
     }
   });
   document.addEventListener("click", function (e) {
@@ -446,8 +447,7 @@
       if (e.key === "Escape" && e.target.blur && !(e.target.form && e.target.form.querySelector(".canned:not([hidden])"))) e.target.blur();
       return;
     }
-    var dialog = document.getElementById("shortcuts");
-    if (dialog && dialog.open) return;
+    if (document.querySelector("dialog[open]")) return; // the shortcuts list, the image viewer
     var key = e.key;
     if (pendingG && Date.now() - pendingG < 1500) {
       pendingG = 0;
