@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
@@ -172,6 +172,28 @@ def conversation_by_public_id(*, public_id: str) -> Conversation | None:
         .select_related("visitor", "site", "assignee__user")
         .first()
     )
+
+
+def socket_targets(
+    requests: Sequence[tuple[str, str]],
+) -> list[tuple[Site | None, Conversation | None]]:
+    """For each (widget key, conversation public id) of a new visitor socket: the active
+    site of the key, and the conversation of the id if it exists (of that site or not:
+    the caller decides). Two queries for any number of sockets."""
+    keys = {key for key, _ in requests if WIDGET_KEY.match(key)}
+    sites = {s.widget_key: s for s in Site.objects.filter(widget_key__in=keys, is_active=True)}
+    ids = {public_id for key, public_id in requests if key in sites}
+    conversations = {
+        c.public_id: c
+        for c in Conversation.objects.filter(public_id__in=ids).select_related(
+            "visitor", "site", "assignee__user"
+        )
+    }
+    answers: list[tuple[Site | None, Conversation | None]] = []
+    for key, public_id in requests:
+        site = sites.get(key)
+        answers.append((site, conversations.get(public_id) if site is not None else None))
+    return answers
 
 
 def conversation_by_pk(*, pk: int) -> Conversation | None:

@@ -13,8 +13,8 @@ from django.utils import timezone, translation
 
 from chat import groups, panels, selectors, services
 from chat.broadcast import AgentHtmlEvent, AgentLanguageEvent, AgentViewersEvent
+from chat.consumers import batched
 from chat.consumers.base import CLOSE_FORBIDDEN, CLOSE_NOT_FOUND, CLOSE_UNAUTHORIZED, ChatSocket, db
-from chat.consumers.writer import MessageWriter
 from chat.models import Agent, Conversation, Message
 from chat.servicelevels import viewing
 from chat.services import ChatError, MessagePost
@@ -232,7 +232,7 @@ class AgentConversationConsumer(AgentSocket):
 
     async def _post(self, sender: str, content: dict[str, Any]) -> None:
         assert self.agent is not None
-        await MessageWriter.current().post(
+        await batched.messages(
             MessagePost(
                 conversation_id=self.conversation.pk,
                 sender=sender,

@@ -15,6 +15,7 @@ from django.conf import settings
 
 from chat import groups, selectors, services
 from chat.broadcast import VisitorFrameEvent
+from chat.consumers import batched
 from chat.consumers.base import (
     CLOSE_BAD_REQUEST,
     CLOSE_FORBIDDEN,
@@ -26,30 +27,11 @@ from chat.consumers.base import (
     Throttle,
     db,
 )
-from chat.consumers.writer import MessageWriter
 from chat.events import message_payload, status_payload
 from chat.models import Conversation, Message, Site, Visitor
 from chat.security import scope_origin
 from chat.services import ChatError, ChatRefusal, MessagePost, VisitorSession
 from chat.tokens import visitor_token_issue
-
-
-@db
-def _backlog(conversation_id: int, after_id: int) -> list[dict[str, Any]]:
-    rows = selectors.messages_after(
-        conversation_id=conversation_id, after_id=after_id, include_notes=False
-    )
-    return [message_payload(m) for m in rows]
-
-
-@db
-def _socket_target(key: str, public_id: str) -> tuple[Site | None, Conversation | None]:
-    """The site of the widget key and the conversation of the socket's id, if any: one
-    hop to the database thread for both (a reconnect storm queues thousands)."""
-    site = selectors.site_by_widget_key(key=key)
-    if site is None:
-        return None, None
-    return site, selectors.conversation_by_public_id(public_id=public_id)
 
 
 @db
@@ -104,7 +86,8 @@ class VisitorConsumer(ChatSocket):
         await self.accept()
         query = parse_qs(self.scope.get("query_string", b"").decode("latin1"))
         key = (query.get("site") or [settings.CHAT_DEFAULT_SITE])[0]
-        self.site, self.conversation = await _socket_target(key, self.public_id)
+        # One hop for the site and the conversation, shared with sockets opening meanwhile.
+        self.site, self.conversation = await batched.targets((key, self.public_id))
         if self.site is None:
             await self.close_with(CLOSE_NOT_FOUND)
             return
@@ -177,13 +160,15 @@ class VisitorConsumer(ChatSocket):
         self.delivered = services.check_message_id(content.get("last_seen_id", 0))
         self.context = services.check_visitor_context(content)
         try:
-            session = await db(services.visitor_session_open)(
-                site=self.site,
-                conversation=self.conversation,
-                token=content.get("token"),
-                context=self.context,
-                ip=self.ip or "unknown",
-                channel_name=self.channel_name,
+            session = await batched.hellos(
+                services.Hello(
+                    site=self.site,
+                    conversation=self.conversation,
+                    token=content.get("token"),
+                    context=self.context,
+                    ip=self.ip or "unknown",
+                    channel_name=self.channel_name,
+                )
             )
         except ChatRefusal as exc:
             await self.refusal(exc)
@@ -208,7 +193,7 @@ class VisitorConsumer(ChatSocket):
             )
             return
         assert self.conversation is not None
-        result = await MessageWriter.current().post(
+        result = await batched.messages(
             MessagePost(
                 conversation_id=self.conversation.pk,
                 sender=Message.Sender.VISITOR,
@@ -372,7 +357,7 @@ class VisitorConsumer(ChatSocket):
         """Every message after the last one delivered in order, oldest first."""
         assert self.conversation is not None
         while True:  # page through: a long absence may have left more than one page
-            page = await _backlog(self.conversation.pk, self.delivered)
+            page = await batched.backlogs((self.conversation.pk, self.delivered))
             for payload in page:
                 await self.send_message(payload, in_order=True)
             if len(page) < selectors.TRANSCRIPT_WINDOW:

@@ -76,6 +76,7 @@ from chat.services.routing import (
 from chat.services.team import Invitation, agent_invite
 from chat.services.visitor_context import check_page, visitor_page_record
 from chat.services.visitors import (
+    Hello,
     VisitorSession,
     visitor_attach,
     visitor_context_update,
@@ -83,12 +84,14 @@ from chat.services.visitors import (
     visitor_identify,
     visitor_mark_read,
     visitor_session_open,
+    visitor_sessions_open,
 )
 
 __all__ = [
     "VISITOR_CONTEXT_FIELDS",
     "ChatError",
     "ChatRefusal",
+    "Hello",
     "Invitation",
     "MessagePost",
     "PostResult",
@@ -148,4 +151,5 @@ __all__ = [
     "visitor_page_record",
     "visitor_presence_refresh",
     "visitor_session_open",
+    "visitor_sessions_open",
 ]

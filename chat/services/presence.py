@@ -54,15 +54,18 @@ def presence_lease_take(
     *, channel_name: str, agent_id: int | None = None, visitor_id: uuid.UUID | None = None
 ) -> None:
     """The upsert alone, for a caller that announces the change itself."""
+    presence_leases_take(
+        [Presence(channel_name=channel_name, agent_id=agent_id, visitor_id=visitor_id)]
+    )
+
+
+def presence_leases_take(leases: list[Presence]) -> None:
+    """Upsert the leases of many sockets in one statement (their holders not announced)."""
+    end = _lease_end()
+    for lease in leases:
+        lease.expires_at = end
     Presence.objects.bulk_create(
-        [
-            Presence(
-                channel_name=channel_name,
-                agent_id=agent_id,
-                visitor_id=visitor_id,
-                expires_at=_lease_end(),
-            )
-        ],
+        leases,
         update_conflicts=True,
         unique_fields=["channel_name"],
         update_fields=["expires_at", "agent", "visitor"],

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,6 +16,7 @@ from chat import events, selectors
 from chat.events import status_payload
 from chat.models import (
     Conversation,
+    Presence,
     Site,
     Visitor,
 )
@@ -24,7 +27,11 @@ from chat.services.checks import (
     check_new_visitor_allowed,
     check_text,
 )
-from chat.services.presence import presence_lease_open
+from chat.services.presence import (
+    presence_lease_open,
+    presence_leases_take,
+    visitor_presence_refresh,
+)
 from chat.services.visitor_context import check_visitor_attributes
 from chat.tokens import identity_hash_verify, visitor_token_verify
 from chat.webhooks import outbox as webhooks_outbox
@@ -43,6 +50,19 @@ class VisitorSession:
     status: dict[str, Any] | None = None
 
 
+@dataclass(frozen=True)
+class Hello:
+    """A visitor socket's hello: its site, the conversation of its id if that exists, the
+    token it presented (if any), the browser facts it reported."""
+
+    site: Site
+    conversation: Conversation | None
+    token: object
+    context: dict[str, str]
+    ip: str
+    channel_name: str
+
+
 def visitor_session_open(
     *,
     site: Site,
@@ -59,9 +79,75 @@ def visitor_session_open(
     too many new visitors from one IP; ChatError("invalid_token") when a token is bad
     but the conversation is new (the client starts afresh).
     """
+    (answer,) = visitor_sessions_open([Hello(site, conversation, token, context, ip, channel_name)])
+    if isinstance(answer, ChatError):
+        raise answer
+    return answer
+
+
+def visitor_sessions_open(hellos: Sequence[Hello]) -> list[VisitorSession | ChatError]:
+    """:func:`visitor_session_open` for many sockets at once (each answer in its place, a
+    refusal as the ChatError it would raise). A returning visitor (their token, for the
+    socket's conversation, whose visitor came with it) shares the lease upsert, the
+    presence check and the "agents online" read with the others: a reconnect storm costs
+    a few statements per batch, not per socket."""
+    answers: list[VisitorSession | ChatError | None] = [None] * len(hellos)
+    returning: list[tuple[int, Hello, Conversation]] = []
+    for i, hello in enumerate(hellos):
+        conversation = hello.conversation
+        visitor_id = (
+            visitor_token_verify(token=str(hello.token), site_id=hello.site.pk)
+            if hello.token
+            else None
+        )
+        if (
+            conversation is not None
+            and visitor_id is not None
+            and conversation.visitor_id == visitor_id
+            and conversation.visitor.site_id == hello.site.pk
+        ):
+            returning.append((i, hello, conversation))
+            continue
+        try:
+            answers[i] = _session_open(hello, visitor_id)
+        except ChatError as exc:
+            answers[i] = exc
+    if returning:
+        for _, hello, conversation in returning:
+            visitor = conversation.visitor
+            if any(getattr(visitor, k) != v for k, v in hello.context.items()):
+                visitor_context_update(visitor=visitor, context=hello.context)
+        presence_leases_take(
+            [
+                Presence(channel_name=hello.channel_name, visitor_id=conversation.visitor_id)
+                for _, hello, conversation in returning
+            ]
+        )
+        ids = {conversation.visitor_id for _, _, conversation in returning}
+        present = set(
+            Visitor.objects.filter(pk__in=ids, is_present=True).values_list("pk", flat=True)
+        )
+        for visitor_id in ids - present:
+            visitor_presence_refresh(visitor_id=visitor_id)
+        online = {
+            site_id: selectors.site_has_online_agent(site_id=site_id)
+            for site_id in {conversation.site_id for _, _, conversation in returning}
+        }
+        for i, _, conversation in returning:
+            answers[i] = VisitorSession(
+                visitor=conversation.visitor,
+                conversation=conversation,
+                agents_online=online[conversation.site_id],
+                status=status_payload(conversation),
+            )
+    return [answer for answer in answers if answer is not None]
+
+
+def _session_open(hello: Hello, visitor_id: uuid.UUID | None) -> VisitorSession:
+    """Every other hello: a new visitor, a token for a new conversation, a bad token."""
+    site, conversation, context = hello.site, hello.conversation, hello.context
     visitor = None
-    if token:
-        visitor_id = visitor_token_verify(token=str(token), site_id=site.pk)
+    if hello.token:
         visitor = (
             selectors.visitor_of_site(visitor_id=visitor_id, site=site) if visitor_id else None
         )
@@ -76,11 +162,11 @@ def visitor_session_open(
     if visitor is not None and any(getattr(visitor, k) != v for k, v in context.items()):
         visitor_context_update(visitor=visitor, context=context)
     if conversation is not None:
-        return visitor_attach(channel_name=channel_name, conversation=conversation)
+        return visitor_attach(channel_name=hello.channel_name, conversation=conversation)
     if visitor is None:
         # The token comes now, before the first message: if the socket drops right after
         # that message, the visitor can still come back to the conversation.
-        check_new_visitor_allowed(ip=ip)
+        check_new_visitor_allowed(ip=hello.ip)
         visitor = visitor_create(site=site, context=context)
     return VisitorSession(
         visitor=visitor,

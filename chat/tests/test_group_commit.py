@@ -14,11 +14,11 @@ from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 from django.db import IntegrityError, connection
 
-from chat import broadcast, services
+from chat import broadcast, selectors, services
+from chat.consumers import batched
 from chat.consumers import db as db_module
 from chat.consumers.db import db
-from chat.consumers.writer import MessageWriter
-from chat.models import Conversation, Message, Site, Visitor
+from chat.models import Conversation, Message, Presence, Site, Visitor
 from chat.services import ChatError, MessagePost, PostResult
 from chat.services import conversations as conversation_steps
 
@@ -105,17 +105,16 @@ async def test_messages_arriving_while_the_database_thread_is_busy_share_a_trans
         return real(posts)
 
     monkeypatch.setattr(services, "messages_post", recording)
-    writer = MessageWriter.current()
     # The database thread is busy with something else when the first message arrives.
     busy = asyncio.create_task(db(time.sleep)(0.5))
     await asyncio.sleep(0.05)
     first = asyncio.create_task(
-        writer.post(MessagePost(conversations[0].pk, Message.Sender.VISITOR, "msg 0"))
+        batched.messages(MessagePost(conversations[0].pk, Message.Sender.VISITOR, "msg 0"))
     )
     await asyncio.sleep(0.05)  # the writer has taken it and waits for the thread
     rest = await asyncio.gather(
         *(
-            writer.post(MessagePost(c.pk, Message.Sender.VISITOR, f"msg {i}"))
+            batched.messages(MessagePost(c.pk, Message.Sender.VISITOR, f"msg {i}"))
             for i, c in enumerate(conversations[1:], start=1)
         )
     )
@@ -131,10 +130,9 @@ async def test_messages_arriving_while_the_database_thread_is_busy_share_a_trans
 @pytest.mark.django_db(transaction=True)
 async def test_a_refusal_reaches_only_its_own_sender(site: Site) -> None:
     conversation = await sync_to_async(start_conversation)(site, "refuse-0001")
-    writer = MessageWriter.current()
     good, bad = await asyncio.gather(
-        writer.post(MessagePost(conversation.pk, Message.Sender.VISITOR, "fine")),
-        writer.post(MessagePost(conversation.pk, Message.Sender.VISITOR, "x" * 10**6)),
+        batched.messages(MessagePost(conversation.pk, Message.Sender.VISITOR, "fine")),
+        batched.messages(MessagePost(conversation.pk, Message.Sender.VISITOR, "x" * 10**6)),
         return_exceptions=True,
     )
     assert isinstance(good, PostResult) and good.message.body == "fine"
@@ -179,3 +177,61 @@ def test_connections_are_looked_after_once_a_second_and_at_once_after_an_error(
     monkeypatch.setattr(connection, "errors_occurred", True)
     db_module._housekeeping()
     assert len(calls) == 2
+
+
+@pytest.mark.django_db
+def test_hellos_of_returning_visitors_share_their_statements(
+    site: Site, other_site: Site, django_assert_num_queries: Any
+) -> None:
+    from chat.services import ChatRefusal, Hello, VisitorSession
+    from chat.tokens import visitor_token_issue
+
+    mine = [start_conversation(site, f"hello-{i:04d}") for i in range(4)]
+    theirs = start_conversation(other_site, "hello-other")
+    stranger = start_conversation(site, "hello-stranger")
+    targets = selectors.socket_targets(
+        [("shop", c.public_id) for c in mine]
+        + [("other", theirs.public_id), ("shop", stranger.public_id), ("nope!", "x")]
+    )
+    assert targets[-1] == (None, None)
+    hellos = [
+        Hello(
+            site=s,
+            conversation=c,
+            token=visitor_token_issue(site_id=s.pk, visitor_id=c.visitor_id),
+            context={},
+            ip="10.0.0.1",
+            channel_name=f"chan!{i}",
+        )
+        for i, (s, c) in enumerate(targets[:5])
+        if s is not None and c is not None
+    ]
+    # The stranger presents the first visitor's token for somebody else's conversation.
+    stranger_site, stranger_conversation = targets[5]
+    assert stranger_site is not None and stranger_conversation is not None
+    hellos.append(Hello(stranger_site, stranger_conversation, hellos[0].token, {}, "ip", "c!x"))
+    Visitor.objects.update(is_present=True)  # back within their grace period
+    # One lease upsert, one presence check, "agents online" once per site, and the
+    # stranger's own two reads (their token's visitor, then the refusal).
+    with django_assert_num_queries(5):
+        answers = services.visitor_sessions_open(hellos)
+    assert [type(a).__name__ for a in answers] == ["VisitorSession"] * 5 + ["ChatRefusal"]
+    sessions = [a for a in answers if isinstance(a, VisitorSession)]
+    assert [s.conversation.pk for s in sessions if s.conversation] == [
+        c.pk for c in [*mine, theirs]
+    ]
+    assert isinstance(answers[-1], ChatRefusal) and answers[-1].code == "forbidden"
+    assert Presence.objects.filter(channel_name__startswith="chan!").count() == 5
+
+
+@pytest.mark.django_db
+def test_socket_targets_read_any_number_of_sockets_in_two_queries(
+    site: Site, django_assert_num_queries: Any
+) -> None:
+    conversations = [start_conversation(site, f"target-{i:04d}") for i in range(10)]
+    with django_assert_num_queries(2):
+        found = selectors.socket_targets(
+            [("shop", c.public_id) for c in conversations] + [("shop", "not-yet-0001")]
+        )
+    assert [c.pk if c else None for _, c in found] == [c.pk for c in conversations] + [None]
+    assert all(s is not None and s.pk == site.pk for s, _ in found)

@@ -618,18 +618,18 @@ def test_a_returning_visitors_attach_costs_a_fixed_number_of_queries(
             channel_name=channel,
         )
 
-    # Back after being away: visitor, lease, the flip that tells the agents (and what it
-    # draws: their live conversations, the pool row, not the header, where presence does
-    # not show), agents online.
+    # Back after being away: lease, the flip that tells the agents (and what it draws:
+    # their live conversations, the pool row, not the header, where presence does not
+    # show), agents online. The visitor came with the conversation: not read again.
     with (
         django_assert_num_queries(ATTACH_RETURNING),
         django_capture_on_commit_callbacks(execute=True),
     ):
         assert attach("widget!1").conversation == loaded
-    # A second tab while present: visitor, lease, presence check, agents online.
+    # A second tab while present: lease, presence check, agents online.
     with django_assert_num_queries(ATTACH_PRESENT):
         attach("widget!2")
 
 
-ATTACH_RETURNING = 10
-ATTACH_PRESENT = 4
+ATTACH_RETURNING = 9
+ATTACH_PRESENT = 3

@@ -601,13 +601,13 @@ async def test_a_hello_slowed_by_a_busy_database_is_not_closed_as_silent(
     token = (await receive_until(first, lambda f: f["type"] == "session"))["token"]
     await first.disconnect()
     settings.CHAT_AUTH_TIMEOUT_SECONDS = 0.2
-    real = services.visitor_session_open
+    real = services.visitor_sessions_open
 
-    def slow(**kwargs: Any) -> Any:
+    def slow(hellos: Any) -> Any:
         time_module.sleep(0.6)  # the queue
-        return real(**kwargs)
+        return real(hellos)
 
-    monkeypatch.setattr(services, "visitor_session_open", slow)
+    monkeypatch.setattr(services, "visitor_sessions_open", slow)
     again = await start("slowhello1")
     await again.send_json_to({"type": "hello", "content": {"token": token}})
     session = await receive_until(again, lambda f: f["type"] == "session", timeout=5)
