@@ -26,6 +26,7 @@ from chat.selectors import (
     site_languages,
     site_teams,
     waiting_counts,
+    with_row_labels,
 )
 from chat.servicelevels import selectors as servicelevels_selectors
 from chat.webhooks import outbox as webhooks_outbox
@@ -120,13 +121,18 @@ def _pool_frames(
         return []
     site_id = conversation.site_id
     n = waiting_counts(site_ids=[site_id])[site_id] if was != now else None
+    if now and not was:
+        _load_row_labels(conversation, before)
     sends: list[tuple[str, broadcast.Event]] = []
     for language in in_languages(languages):
         html: str
-        if now:
-            mode = "true" if was else "beforeend"
+        if now and was:  # a message, the visitor came or went: the row's summary only
             html = render_to_string(
-                f"{INBOX}#pool_row_oob", {"conversation": conversation, "mode": mode}
+                f"{INBOX}#pool_summary", {"conversation": conversation, "summary_oob": True}
+            )
+        elif now:
+            html = render_to_string(
+                f"{INBOX}#pool_row_oob", {"conversation": conversation, "mode": "beforeend"}
             )
         else:
             html = render_to_string(f"{INBOX}#pool_row_delete", {"conversation": conversation})
@@ -157,15 +163,26 @@ def _mine_frames(
             )
     if current is not None:
         conversation.unread = conversation.agent_unread  # type: ignore[attr-defined]
-        mode = "true" if previous == current else "afterbegin"
+        if previous == current:  # a message, a read, the visitor came or went
+            partial, context = "mine_summary", {"conversation": conversation, "summary_oob": True}
+        else:
+            _load_row_labels(conversation, before)
+            partial, context = "mine_row_oob", {"conversation": conversation, "mode": "afterbegin"}
         for language in in_languages(languages):
-            html = render_to_string(
-                f"{INBOX}#mine_row_oob", {"conversation": conversation, "mode": mode}
-            )
+            html = render_to_string(f"{INBOX}#{partial}", context)
             sends.append(
                 (groups.agent_group(current, language=language), broadcast.agent_html(html))
             )
     return sends
+
+
+def _load_row_labels(conversation: Conversation, before: Snapshot | None) -> None:
+    """The conversation's row appears in a list, drawn whole: its chips. One query; none
+    for a new conversation, which has no labels yet."""
+    if before is None:
+        conversation.row_labels = []
+    else:
+        with_row_labels([conversation])
 
 
 def conversation_changed(
@@ -260,18 +277,31 @@ def render_labels(context: dict[str, Any]) -> str:
 
 
 def labels_changed(conversation: Conversation) -> None:
-    """Every agent watching the conversation sees its new label bar. Must be called inside
-    the writing transaction."""
+    """Every agent watching the conversation sees its new label bar, and its row is drawn
+    again with the new chips: in the pool if it waits, in its assignee's Mine list if it
+    is open (a row that is not on a page is not added). ``conversation`` comes with its
+    visitor. Must be called inside the writing transaction."""
     context = labels_context(conversation)
-    broadcast.send_on_commit(
-        [
+    conversation.row_labels = context["applied_labels"]
+    conversation.unread = conversation.agent_unread  # type: ignore[attr-defined]
+    owner = Snapshot.of(conversation).owner_id
+    row = {"conversation": conversation, "mode": "true"}
+    sends: list[tuple[str, broadcast.Event]] = []
+    for language in in_languages(languages_of(conversation.site_id)):
+        sends.append(
             (
                 groups.conversation_agents_group(conversation.pk, language=language),
                 broadcast.agent_html(render_labels(context)),
             )
-            for language in in_languages(languages_of(conversation.site_id))
-        ]
-    )
+        )
+        if conversation.status == Conversation.Status.WAITING:
+            html = render_to_string(f"{INBOX}#pool_row_oob", row)
+            group = groups.site_pool_group(conversation.site_id, language=language)
+            sends.append((group, broadcast.agent_html(html)))
+        elif owner is not None:
+            html = render_to_string(f"{INBOX}#mine_row_oob", row)
+            sends.append((groups.agent_group(owner, language=language), broadcast.agent_html(html)))
+    broadcast.send_on_commit(sends)
 
 
 def visitor_details_changed(*, conversations: list[Conversation]) -> None:

@@ -262,6 +262,9 @@ class Conversation(models.Model):
     )
     rating_comment = models.TextField(max_length=1000, blank=True)
     labels = models.ManyToManyField(Label, related_name="conversations", blank=True)
+    # The chips of its row in the live lists, when whoever draws the whole row loaded
+    # them: chat.selectors.with_row_labels, or the label service that changed them.
+    row_labels: Sequence[Label] = ()
 
     class Meta:
         indexes = [

@@ -17,14 +17,18 @@ from chat.servicelevels import selectors as servicelevels
 
 
 def inbox_context(*, agent: Agent) -> dict[str, Any]:
-    """Pool (windowed to the longest waiting), counts and the agent's own conversations."""
+    """Pool (windowed to the longest waiting), counts and the agent's own conversations,
+    each row with its labels (one query for both lists)."""
     site_ids = selectors.agent_site_ids(agent=agent)
+    pool = list(selectors.waiting_conversations(site_ids=site_ids)[: selectors.POOL_WINDOW])
+    mine = list(selectors.agent_open_conversations(agent=agent))
+    selectors.with_row_labels(pool + mine)
     return {
         "agent": agent,
-        "pool": list(selectors.waiting_conversations(site_ids=site_ids)[: selectors.POOL_WINDOW]),
+        "pool": pool,
         "pool_counts": selectors.waiting_counts(site_ids=site_ids),
         "pool_window": selectors.POOL_WINDOW,
-        "mine": list(selectors.agent_open_conversations(agent=agent)),
+        "mine": mine,
         "teams": selectors.site_teams(site_ids=site_ids),
         "assign_lines": assign_lines(site_ids=site_ids),
     }

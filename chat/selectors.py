@@ -110,6 +110,25 @@ def agent_open_conversations(*, agent: Agent) -> QuerySet[Conversation]:
     return with_agent_unread(qs)
 
 
+def with_row_labels(conversations: list[Conversation]) -> list[Conversation]:
+    """Give each conversation its ``row_labels`` (by name), for the chips of its row in
+    the live lists: one query for all of them."""
+    if conversations:
+        links = (
+            Conversation.labels.through.objects.filter(
+                conversation_id__in=[c.pk for c in conversations]
+            )
+            .select_related("label")
+            .order_by("label__name", "label_id")
+        )
+        found: dict[int, list[Label]] = {}
+        for link in links:
+            found.setdefault(link.conversation_id, []).append(link.label)
+        for conversation in conversations:
+            conversation.row_labels = found.get(conversation.pk, [])
+    return conversations
+
+
 def conversation_for_agent(*, agent: Agent, public_id: str) -> Conversation | None:
     """A conversation of one of the agent's sites, or None."""
     return (

@@ -76,7 +76,8 @@ def conversation_label_remove(*, conversation_id: int, agent: Agent, label_id: o
 
 def _label_change(*, conversation_id: int, agent: Agent, label_id: object, add: bool) -> None:
     with transaction.atomic():
-        conversation = Conversation.objects.get(pk=conversation_id)
+        # With its visitor: the row redrawn in the live lists names them.
+        conversation = Conversation.objects.select_related("visitor").get(pk=conversation_id)
         label = check_label_of_conversation(
             agent=agent, conversation=conversation, label_id=label_id
         )

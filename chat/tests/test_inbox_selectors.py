@@ -153,3 +153,24 @@ def test_pages_are_bounded_and_cost_three_queries_whatever_the_size(
         assert page.rows[0].assignee is not None and page.rows[0].assignee.name == "Alice"
     assert (page.number, page.num_pages, page.count) == (3, 3, 60)  # the last page
     assert page.rows[0].public_id == "open-00050" and page.has_previous and not page.has_next
+
+
+def test_the_live_lists_rows_get_their_labels_by_name_in_one_query(
+    site: Site, django_assert_num_queries: Any
+) -> None:
+    rows = [make(site, f"rows-{n}") for n in range(3)]
+    vip, billing = (
+        Label.objects.create(site=site, name="VIP"),
+        Label.objects.create(site=site, name="Billing"),
+    )
+    rows[0].labels.add(vip, billing)
+    rows[2].labels.add(vip)
+    with django_assert_num_queries(1):
+        selectors.with_row_labels(rows)
+    assert [[label.name for label in row.row_labels] for row in rows] == [
+        ["Billing", "VIP"],
+        [],
+        ["VIP"],
+    ]
+    with django_assert_num_queries(0):
+        selectors.with_row_labels([])

@@ -61,3 +61,36 @@ async def test_a_label_of_another_site_gets_an_error_and_changes_nothing(
     assert "flash-invalid_label" in html
     assert await conversation.labels.acount() == 0
     await ws.disconnect()
+
+
+async def test_an_open_inbox_gets_the_pool_rows_chips_then_only_its_summary_on_a_message(
+    site: Site, agent: Agent
+) -> None:
+    visitor = await Visitor.objects.acreate(site=site)
+    conversation = await sync_to_async(services.conversation_start)(
+        site=site,
+        public_id="labelled-03",
+        visitor=visitor,
+        context={},
+        ip="10.0.0.3",
+        first_message="hello",
+    )
+    vip = await sync_to_async(services.label_create)(site=site, name="VIP", color="#7c3aed")
+    cookie = await sync_to_async(session_cookie_for)(agent)
+    inbox = await agent_socket("/ws/chat/inbox/", cookie=cookie)
+    ok, code = await inbox.connect()
+    assert ok, code
+    fresh = await receive_html_until(inbox, 'id="pool-panel"')
+    assert f'id="pool-c{conversation.pk}"' in fresh and 'class="chips"' not in fresh
+    await sync_to_async(services.conversation_label_add)(
+        conversation_id=conversation.pk, agent=agent, label_id=vip.pk
+    )
+    row = await receive_html_until(inbox, f'<li id="pool-c{conversation.pk}" hx-swap-oob="true">')
+    assert ">VIP<" in row and ">hello<" in row
+    await sync_to_async(services.message_post)(
+        conversation_id=conversation.pk, sender="visitor", body="still there?"
+    )
+    summary = await receive_html_until(inbox, f'id="pool-c{conversation.pk}-summary"')
+    assert "still there?" in summary and 'hx-swap-oob="true"' in summary
+    assert f'id="pool-c{conversation.pk}"' not in summary and "VIP" not in summary
+    await inbox.disconnect()

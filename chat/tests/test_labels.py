@@ -72,10 +72,16 @@ def test_adding_a_label_stores_it_then_tells_the_conversations_agents(
     assert sent == []  # nothing is told before the commit
     for callback in callbacks:
         callback()
-    assert [group for group, _ in sent] == [groups.conversation_agents_group(conversation.pk)]
+    assert [group for group, _ in sent] == [
+        groups.conversation_agents_group(conversation.pk),
+        groups.site_pool_group(conversation.site_id),  # it waits: its row in the pool
+    ]
     html = sent[0][1]["html"]
     assert f'id="labels-c{conversation.pk}"' in html and 'hx-swap-oob="true"' in html
     assert 'data-color="#dc2626"' in html and 'value="label_remove"' in html
+    row = sent[1][1]["html"]
+    assert f'<li id="pool-c{conversation.pk}" hx-swap-oob="true">' in row
+    assert 'class="chips"' in row and ">Refund<" in row and "label_remove" not in row
 
 
 def test_adding_twice_or_removing_an_absent_label_changes_and_sends_nothing(
@@ -97,13 +103,14 @@ def test_adding_twice_or_removing_an_absent_label_changes_and_sends_nothing(
         services.conversation_label_add(
             conversation_id=conversation.pk, agent=agent, label_id=refund.pk
         )
-    assert len(sent) == 1 and conversation.labels.count() == 1
+    assert len(sent) == 2 and conversation.labels.count() == 1  # the bar, the pool row
     with django_capture_on_commit_callbacks(execute=True):
         services.conversation_label_remove(
             conversation_id=conversation.pk, agent=agent, label_id=refund.pk
         )
-    assert conversation.labels.count() == 0 and len(sent) == 2
-    assert 'value="label_add"' in sent[1][1]["html"]  # offered again
+    assert conversation.labels.count() == 0 and len(sent) == 4
+    assert 'value="label_add"' in sent[2][1]["html"]  # offered again
+    assert 'class="chips"' not in sent[3][1]["html"]  # and gone from the row
 
 
 def test_only_an_agent_of_the_site_may_label_and_only_with_its_labels(
@@ -135,3 +142,55 @@ def test_deleting_a_label_takes_it_off_every_conversation(
     conversation.labels.add(refund)
     services.label_delete(label=refund)
     assert conversation.labels.count() == 0
+
+
+def test_a_label_on_an_open_conversation_redraws_its_row_in_the_assignees_list_only(
+    conversation: Conversation,
+    make_agent: Callable[..., Agent],
+    refund: Label,
+    sent: Sent,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    alice, bob = make_agent("alice"), make_agent("bob")
+    services.conversation_claim(conversation_id=conversation.pk, agent=alice)
+    sent.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.conversation_label_add(
+            conversation_id=conversation.pk, agent=bob, label_id=refund.pk
+        )
+    assert [group for group, _ in sent] == [
+        groups.conversation_agents_group(conversation.pk),
+        groups.agent_group(alice.pk),
+    ]
+    row = sent[1][1]["html"]
+    assert f'<li id="mine-c{conversation.pk}" hx-swap-oob="true">' in row
+    assert ">Refund<" in row and f'id="mine-c{conversation.pk}-summary"' in row
+
+
+def test_a_visitor_message_redraws_the_rows_summary_not_its_chips(
+    conversation: Conversation,
+    make_agent: Callable[..., Agent],
+    refund: Label,
+    sent: Sent,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    alice = make_agent("alice")
+    conversation.labels.add(refund)
+    summary = f'<span id="pool-c{conversation.pk}-summary" class="row-summary" hx-swap-oob="true">'
+    with django_capture_on_commit_callbacks(execute=True):
+        services.message_post(conversation_id=conversation.pk, sender="visitor", body="hello?")
+    pool = [event["html"] for group, event in sent if "-pool-" in group]
+    assert len(pool) == 1 and pool[0].lstrip().startswith(summary) and "hello?" in pool[0]
+    assert f'id="pool-c{conversation.pk}"' not in pool[0] and "Refund" not in pool[0]
+    # Claimed, it appears whole (chips too) in the claimer's list; a message then
+    # redraws its summary there, with the unread badge.
+    with django_capture_on_commit_callbacks(execute=True):
+        services.conversation_claim(conversation_id=conversation.pk, agent=alice)
+    appeared = [event["html"] for group, event in sent if group == groups.agent_group(alice.pk)]
+    assert "afterbegin:#mine-list" in appeared[-1] and ">Refund<" in appeared[-1]
+    sent.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.message_post(conversation_id=conversation.pk, sender="visitor", body="ping")
+    (mine,) = [event["html"] for group, event in sent if group == groups.agent_group(alice.pk)]
+    assert mine.lstrip().startswith(f'<span id="mine-c{conversation.pk}-summary"')
+    assert "ping" in mine and 'class="unread"' in mine and "Refund" not in mine

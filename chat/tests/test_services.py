@@ -149,9 +149,10 @@ def test_agent_reply_and_claim_cost_a_fixed_number_of_queries(
 
 
 # Regression guards, counted on this code. Claim: lock, site check, the system line, save,
-# transfer targets for the header, pool count (+ savepoints). Reply: lock, client-id
-# lookup, site check, insert, save, the visitor's presence (mail?) (+ savepoints).
-QUERIES_CLAIM = 8
+# transfer targets for the header, pool count, the labels of the row that appears in the
+# claimer's Mine list (+ savepoints). Reply: lock, client-id lookup, site check, insert,
+# save, the visitor's presence (mail?) (+ savepoints).
+QUERIES_CLAIM = 9
 QUERIES_REPLY = 7
 
 

@@ -10,7 +10,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 from django.utils import timezone
 
-from chat.models import Agent, Conversation, Message, Site, Visitor
+from chat.models import Agent, Conversation, Label, Message, Site, Visitor
 
 pytestmark = pytest.mark.django_db
 
@@ -62,7 +62,7 @@ def test_inbox_renders_pool_and_mine_with_a_fixed_number_of_queries(
     agent_client: Client, site: Site, agent: Agent, django_assert_max_num_queries: Any
 ) -> None:
     make_waiting(site, 1000)
-    with django_assert_max_num_queries(12) as captured:
+    with django_assert_max_num_queries(13) as captured:  # 12, and the rows' labels
         response = agent_client.get("/")
     few = len(captured)
     html = response.content.decode()
@@ -73,6 +73,29 @@ def test_inbox_renders_pool_and_mine_with_a_fixed_number_of_queries(
     make_waiting(site, 3)
     with django_assert_max_num_queries(few):
         agent_client.get("/")
+
+
+def test_the_live_lists_show_each_rows_labels_by_name(
+    agent_client: Client, site: Site, agent: Agent
+) -> None:
+    waiting, owned = make_waiting(site, 2)
+    Conversation.objects.filter(pk=owned.pk).update(status="open", assignee=agent)
+    vip, billing = (
+        Label.objects.create(site=site, name="VIP"),
+        Label.objects.create(site=site, name="Billing"),
+    )
+    waiting.labels.add(vip, billing)
+    owned.labels.add(vip)
+    html = agent_client.get("/").content.decode()
+
+    def row(dom_id: str) -> str:
+        found = re.search(rf'<li id="{dom_id}".*?</a>', html, re.S)
+        assert found is not None
+        return found.group()
+
+    pool_row, mine_row = row(f"pool-c{waiting.pk}"), row(f"mine-c{owned.pk}")
+    assert re.search(r">Billing<.*>VIP<", pool_row, re.S)
+    assert ">VIP<" in mine_row and ">Billing<" not in mine_row
 
 
 def test_conversation_page_escapes_visitor_text_and_disables_htmx_inside_it(
