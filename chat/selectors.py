@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import uuid
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -142,10 +143,41 @@ def messages_after(
     *, conversation_id: int, after_id: int, include_notes: bool, limit: int = TRANSCRIPT_WINDOW
 ) -> list[Message]:
     """Messages of a conversation after ``after_id``, in order."""
-    qs = Message.objects.filter(conversation_id=conversation_id, id__gt=after_id)
+    (page,) = messages_after_many(
+        cursors=[(conversation_id, after_id)], include_notes=include_notes, limit=limit
+    )
+    return page
+
+
+def messages_after_many(
+    *, cursors: Sequence[tuple[int, int]], include_notes: bool, limit: int = TRANSCRIPT_WINDOW
+) -> list[list[Message]]:
+    """:func:`messages_after` for several (conversation id, after id) at once, a page of at
+    most ``limit`` each: one query (and one for their files) for any number."""
+    lowest: dict[int, int] = {}
+    for conversation_id, after_id in cursors:
+        lowest[conversation_id] = min(after_id, lowest.get(conversation_id, after_id))
+    if not lowest:
+        return []
+    where = Q()
+    for conversation_id, after_id in lowest.items():
+        where |= Q(conversation_id=conversation_id, id__gt=after_id)
+    qs = Message.objects.filter(where)
     if not include_notes:
         qs = qs.exclude(sender=Message.Sender.NOTE)
-    return with_attachments(list(qs.select_related("agent__user").order_by("id")[:limit]))
+    qs = qs.select_related("agent__user").order_by("conversation_id", "id")
+    # One conversation: the page limit in SQL. Several: each is cut to its page below (a
+    # socket far behind reads its whole gap once, then gets it a page at a time).
+    rows = list(qs[:limit] if len(cursors) == 1 else qs)
+    by_conversation: dict[int, list[Message]] = {}
+    for message in rows:
+        by_conversation.setdefault(message.conversation_id, []).append(message)
+    pages = [
+        [m for m in by_conversation.get(conversation_id, []) if m.pk > after_id][:limit]
+        for conversation_id, after_id in cursors
+    ]
+    with_attachments(list({m.pk: m for page in pages for m in page}.values()))
+    return pages
 
 
 def transcript_tail(*, conversation_id: int, limit: int = TRANSCRIPT_WINDOW) -> list[Message]:
@@ -278,12 +310,27 @@ def visitor_present(*, visitor_id: uuid.UUID) -> bool:
 
 def visitor_live_conversations(*, visitor_id: uuid.UUID) -> list[Conversation]:
     """The visitor's unresolved conversations: where agents see them online or not."""
-    return list(
-        Conversation.objects.filter(visitor_id=visitor_id)
+    return visitors_live_conversations(visitor_ids=[visitor_id])
+
+
+def visitors_live_conversations(*, visitor_ids: Sequence[uuid.UUID]) -> list[Conversation]:
+    """The unresolved conversations of these visitors, the newest five of each. One
+    query."""
+    if not visitor_ids:
+        return []
+    rows = (
+        Conversation.objects.filter(visitor_id__in=list(visitor_ids))
         .exclude(status=Conversation.Status.RESOLVED)
         .select_related("visitor", "site", "assignee__user")
-        .order_by("-id")[:5]
+        .order_by("visitor_id", "-id")
     )
+    kept: list[Conversation] = []
+    per_visitor: Counter[uuid.UUID] = Counter()
+    for conversation in rows:
+        per_visitor[conversation.visitor_id] += 1
+        if per_visitor[conversation.visitor_id] <= 5:
+            kept.append(conversation)
+    return kept
 
 
 def canned_responses(*, site_ids: Iterable[int]) -> QuerySet[CannedResponse]:

@@ -107,15 +107,8 @@ def _hellos(requests: list[services.Hello]) -> list[VisitorSession | ChatError]:
 
 def _backlogs(requests: list[tuple[int, int]]) -> list[list[dict[str, Any]]]:
     """The visitor frames of the messages after each cursor (a page each)."""
-    return [
-        [
-            message_payload(m)
-            for m in selectors.messages_after(
-                conversation_id=conversation_id, after_id=after_id, include_notes=False
-            )
-        ]
-        for conversation_id, after_id in requests
-    ]
+    pages = selectors.messages_after_many(cursors=requests, include_notes=False)
+    return [[message_payload(m) for m in page] for page in pages]
 
 
 messages: Batcher[MessagePost, PostResult] = Batcher(_messages)

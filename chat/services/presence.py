@@ -14,7 +14,7 @@ conditional UPDATE, so across processes exactly one of them announces each chang
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -27,6 +27,7 @@ from chat import events, selectors
 from chat.models import Agent, Presence, Visitor
 from chat.servicelevels import services as servicelevels
 from chat.servicelevels import viewing
+from chat.services import sql
 
 CHUNK = 500
 
@@ -139,19 +140,25 @@ def visitor_presence_refresh(*, visitor_id: uuid.UUID) -> bool:
 
 
 def _visitor_flip(*, visitor_id: uuid.UUID, present: bool) -> bool:
+    return bool(visitors_flip(visitor_ids=[visitor_id], present=present))
+
+
+def visitors_flip(*, visitor_ids: Sequence[uuid.UUID], present: bool) -> int:
+    """Set these visitors present (or gone) where their flag says otherwise, and tell the
+    agents watching their live conversations. Three statements for any number of
+    visitors; how many changed."""
+    if not visitor_ids:
+        return 0
     with transaction.atomic():
-        changed = Visitor.objects.filter(pk=visitor_id, is_present=not present).update(
-            is_present=present
-        )
-        if changed:
-            for conversation in selectors.visitor_live_conversations(visitor_id=visitor_id):
-                events.conversation_changed(
-                    conversation,
-                    before=events.Snapshot.of(conversation),
-                    visitor_details=True,
-                    header=False,
-                )
-    return bool(changed)
+        changed = sql.visitors_flip(visitor_ids, present=present)
+        for conversation in selectors.visitors_live_conversations(visitor_ids=changed):
+            events.conversation_changed(
+                conversation,
+                before=events.Snapshot.of(conversation),
+                visitor_details=True,
+                header=False,
+            )
+    return len(changed)
 
 
 def presence_sweep() -> int:
@@ -173,11 +180,9 @@ def presence_sweep() -> int:
     gone = (
         Visitor.objects.filter(is_present=True).exclude(Exists(live)).values_list("id", flat=True)
     )
-    for visitor_id in list(gone[:CHUNK]):
-        changed += _visitor_flip(visitor_id=visitor_id, present=False)
+    changed += visitors_flip(visitor_ids=list(gone[:CHUNK]), present=False)
     came = (
         Visitor.objects.filter(is_present=False).filter(Exists(live)).values_list("id", flat=True)
     )
-    for visitor_id in list(came[:CHUNK]):
-        changed += _visitor_flip(visitor_id=visitor_id, present=True)
+    changed += visitors_flip(visitor_ids=list(came[:CHUNK]), present=True)
     return changed

@@ -145,3 +145,30 @@ def update(instance: Model, field_names: Sequence[str]) -> None:
     sql = f"UPDATE {_quote(meta.db_table)} SET {assignments} WHERE {_quote(meta.pk.column)} = %s"
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, instance.pk])
+
+
+def visitors_flip(visitor_ids: Sequence[Any], *, present: bool) -> list[Any]:
+    """Set ``is_present`` on those of these visitors whose flag says otherwise; the ids it
+    changed. One conditional UPDATE: of several processes sweeping at once, exactly one
+    changes (and so announces) each visitor."""
+    if not visitor_ids:
+        return []
+    field = Visitor._meta.get_field("id")
+    table, column = _quote(Visitor._meta.db_table), _quote("is_present")
+    marks = ", ".join(["%s"] * len(visitor_ids))
+    sql = (
+        f"UPDATE {table} SET {column} = %s WHERE {_quote('id')} IN ({marks}) "
+        f"AND {column} = %s RETURNING {_quote('id')}"
+    )
+    params = [present, *(field.get_db_prep_value(v, connection) for v in visitor_ids), not present]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    converters = _converters(Visitor, "v")[0]  # the id column comes first
+    col, found = converters
+    changed = []
+    for (value,) in rows:
+        for convert in found:
+            value = convert(value, col, connection)
+        changed.append(value)
+    return changed

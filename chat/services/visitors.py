@@ -30,7 +30,7 @@ from chat.services.checks import (
 from chat.services.presence import (
     presence_lease_open,
     presence_leases_take,
-    visitor_presence_refresh,
+    visitors_flip,
 )
 from chat.services.visitor_context import check_visitor_attributes
 from chat.tokens import identity_hash_verify, visitor_token_verify
@@ -127,8 +127,7 @@ def visitor_sessions_open(hellos: Sequence[Hello]) -> list[VisitorSession | Chat
         present = set(
             Visitor.objects.filter(pk__in=ids, is_present=True).values_list("pk", flat=True)
         )
-        for visitor_id in ids - present:
-            visitor_presence_refresh(visitor_id=visitor_id)
+        visitors_flip(visitor_ids=list(ids - present), present=True)  # a lease each now
         online = {
             site_id: selectors.site_has_online_agent(site_id=site_id)
             for site_id in {conversation.site_id for _, _, conversation in returning}

@@ -235,3 +235,31 @@ def test_socket_targets_read_any_number_of_sockets_in_two_queries(
         )
     assert [c.pk if c else None for _, c in found] == [c.pk for c in conversations] + [None]
     assert all(s is not None and s.pk == site.pk for s, _ in found)
+
+
+@pytest.mark.django_db
+def test_backlogs_of_many_sockets_are_read_together_a_page_each(
+    site: Site, django_assert_num_queries: Any
+) -> None:
+    one = start_conversation(site, "backlog-0001")
+    two = start_conversation(site, "backlog-0002")
+    for i in range(5):
+        services.message_post(conversation_id=one.pk, sender="visitor", body=f"one {i}")
+        services.message_post(conversation_id=two.pk, sender="visitor", body=f"two {i}")
+    first_one = Message.objects.filter(conversation=one).order_by("id")[0].pk
+    cursors = [(one.pk, first_one), (two.pk, 0), (one.pk, 0), (10**9, 0)]
+    with django_assert_num_queries(2):  # the messages, and their files
+        pages = selectors.messages_after_many(cursors=cursors, include_notes=False, limit=4)
+    bodies = [[m.body for m in page] for page in pages]
+    assert bodies == [
+        ["one 0", "one 1", "one 2", "one 3"],
+        ["hello", "two 0", "two 1", "two 2"],
+        ["hello", "one 0", "one 1", "one 2"],
+        [],
+    ]
+    # Each page is exactly what messages_after gives that socket alone.
+    for (conversation_id, after_id), page in zip(cursors, pages, strict=True):
+        alone = selectors.messages_after(
+            conversation_id=conversation_id, after_id=after_id, include_notes=False, limit=4
+        )
+        assert [m.pk for m in alone] == [m.pk for m in page]

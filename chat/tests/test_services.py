@@ -619,9 +619,9 @@ def test_a_returning_visitors_attach_costs_a_fixed_number_of_queries(
             channel_name=channel,
         )
 
-    # Back after being away: lease, the flip that tells the agents (and what it draws:
-    # their live conversations, the pool row, not the header, where presence does not
-    # show), agents online. The visitor came with the conversation: not read again.
+    # Back after being away: lease, presence check, the flip that tells the agents (and
+    # what it draws: their live conversations, the pool row, not the header, where
+    # presence does not show), agents online. The visitor came with the conversation.
     with (
         django_assert_num_queries(ATTACH_RETURNING),
         django_capture_on_commit_callbacks(execute=True),
@@ -632,5 +632,5 @@ def test_a_returning_visitors_attach_costs_a_fixed_number_of_queries(
         attach("widget!2")
 
 
-ATTACH_RETURNING = 9
+ATTACH_RETURNING = 8
 ATTACH_PRESENT = 3

@@ -74,3 +74,19 @@ def test_insert_and_update_store_what_save_would(site: Site) -> None:
         ["last_message_id", "last_message_at", "last_message_preview", "status", "resolved_at"],
     )
     assert field_values(Conversation.objects.get(pk=conversation.pk)) == field_values(conversation)
+
+
+@pytest.mark.django_db
+def test_visitors_flip_changes_each_visitor_once(site: Site) -> None:
+    away = Visitor.objects.create(site=site)
+    here = Visitor.objects.create(site=site, is_present=True)
+    assert sql.visitors_flip([away.pk, here.pk], present=True) == [away.pk]
+    # A second sweep (another process) finds nothing left to announce.
+    assert sql.visitors_flip([away.pk, here.pk], present=True) == []
+    assert set(Visitor.objects.filter(is_present=True).values_list("pk", flat=True)) == {
+        away.pk,
+        here.pk,
+    }
+    assert sorted(sql.visitors_flip([away.pk, here.pk], present=False)) == sorted(
+        [away.pk, here.pk]
+    )
