@@ -88,12 +88,22 @@
       new Notification("Parley", { body: body, tag: "parley" });
     }
   }
+  // Unread messages in a row of Mine that arrives, or in a row's summary (chat.events
+  // swaps it alone for a message): not in a whole row redrawn for its labels.
+  function announcesUnread(html) {
+    var frame = document.createElement("template");
+    frame.innerHTML = html;
+    return Array.prototype.some.call(frame.content.children, function (top) {
+      var arriving = top.getAttribute("hx-swap-oob") === "afterbegin:#mine-list";
+      return (arriving || top.classList.contains("row-summary")) && top.querySelector(".unread");
+    });
+  }
   document.addEventListener("htmx:wsBeforeMessage", function (e) {
     var html = e.detail.message || "";
     var name = socketName(e.target);
     if (document.hidden) {
       if (html.indexOf("beforeend:#pool-list") >= 0) notify(text("waiting", "A visitor is waiting"));
-      else if (name === "inbox" && html.indexOf('id="mine-c') >= 0 && html.indexOf('class="unread"') >= 0)
+      else if (name === "inbox" && html.indexOf('class="unread"') >= 0 && announcesUnread(html))
         notify(text("message", "New message in one of your conversations"));
     }
   });
