@@ -194,3 +194,28 @@ def test_a_visitor_message_redraws_the_rows_summary_not_its_chips(
     (mine,) = [event["html"] for group, event in sent if group == groups.agent_group(alice.pk)]
     assert mine.lstrip().startswith(f'<span id="mine-c{conversation.pk}-summary"')
     assert "ping" in mine and 'class="unread"' in mine and "Refund" not in mine
+
+
+def test_a_label_change_costs_the_same_with_the_rows_redrawn(
+    conversation: Conversation,
+    make_agent: Callable[..., Agent],
+    refund: Label,
+    sent: Sent,
+    django_assert_num_queries: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    alice = make_agent("alice")
+    # Conversation with its visitor, site check, the label, is it on already, the link
+    # (+ savepoint pair); the bar: the site's labels, the applied ones. The row redrawn
+    # in the pool, then in Mine, reuses them: no query of its own.
+    with django_assert_num_queries(9), django_capture_on_commit_callbacks(execute=True):
+        services.conversation_label_add(
+            conversation_id=conversation.pk, agent=alice, label_id=refund.pk
+        )
+    services.conversation_claim(conversation_id=conversation.pk, agent=alice)
+    sent.clear()
+    with django_assert_num_queries(8), django_capture_on_commit_callbacks(execute=True):
+        services.conversation_label_remove(
+            conversation_id=conversation.pk, agent=alice, label_id=refund.pk
+        )
+    assert [group for group, _ in sent][-1] == groups.agent_group(alice.pk)
