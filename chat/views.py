@@ -69,6 +69,8 @@ def demo_shop(request: HttpRequest) -> HttpResponse:
     # The shop is "another website": its policy allows loading the widget from our server.
     response["Content-Security-Policy"] = (
         f"default-src 'self'; script-src 'self' {server}; connect-src 'self' {server} "
-        f"{server.replace('http', 'ws', 1)}; style-src 'self' 'unsafe-inline'; img-src 'self' data:"
+        f"{server.replace('http', 'ws', 1)}; style-src 'self' 'unsafe-inline'; "
+        # blob: for the files the widget fetches with the visitor token (docs/widget.md).
+        "img-src 'self' data: blob:"
     )
     return response

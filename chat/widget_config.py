@@ -108,6 +108,9 @@ def widget_config_payload(
         "offline_message": offline,
         "agents_online": agents_online,
         "max_length": settings.CHAT_MESSAGE_MAX_LENGTH,
+        # So the widget refuses a file at once rather than after uploading it.
+        "max_files": settings.CHAT_ATTACHMENTS_PER_MESSAGE,
+        "max_file_size": settings.CHAT_ATTACHMENT_MAX_BYTES,
         "position": site.position,
         "launcher_label": site.launcher_label,
         "reply_time": reply_time_text(site=site, status=status, text=text),

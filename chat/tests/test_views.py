@@ -22,6 +22,8 @@ def test_widget_config_for_an_allowed_origin(client: Client, site: Site) -> None
     body = response.json()
     assert body["greeting"] == site.greeting and body["accent_color"] == site.accent_color
     assert body["agents_online"] is False and body["max_length"] == 5000
+    # The widget refuses a file over these at once, without uploading it.
+    assert body["max_files"] == 5 and body["max_file_size"] == 10 * 1024 * 1024
     assert "identity_secret" not in response.content.decode()
 
 

@@ -18,6 +18,7 @@ from chat.widget_text import LANGUAGES
 WIDGET_DIR = Path(__file__).resolve().parents[2] / "static" / "chat"
 BUDGET_BYTES = 10 * 1024
 PANEL_BUDGET_BYTES = 12 * 1024
+EMOJI_BUDGET_BYTES = 2 * 1024
 
 
 def gzipped(raw: bytes) -> int:
@@ -34,11 +35,23 @@ def script_bytes() -> bytes:
 
 
 def test_the_panel_loaded_on_first_open_is_at_most_12_kb_gzipped() -> None:
-    panel = gzipped((WIDGET_DIR / "widget-panel.js").read_bytes())
+    """The panel holds everything for files (attach, upload, show, the viewer); the only
+    file it names is the emoji picker, fetched on the first press of its button."""
+    raw = (WIDGET_DIR / "widget-panel.js").read_bytes()
+    named = set(re.findall(rb"/static/chat/[\w.-]+", raw))
+    assert named == {b"/static/chat/widget-emoji.js"}, named
+    panel = gzipped(raw)
     print(
-        f"widget-panel.js (loaded on first open) {panel} bytes gzipped, budget {PANEL_BUDGET_BYTES}"
+        f"widget-panel.js (loaded on first open, attachments included) {panel} bytes "
+        f"gzipped, budget {PANEL_BUDGET_BYTES}"
     )
     assert panel <= PANEL_BUDGET_BYTES
+
+
+def test_the_emoji_picker_loaded_on_its_first_use_is_at_most_2_kb_gzipped() -> None:
+    emoji = gzipped((WIDGET_DIR / "widget-emoji.js").read_bytes())
+    print(f"widget-emoji.js (loaded when the emoji button is first pressed) {emoji} bytes gzipped")
+    assert emoji <= EMOJI_BUDGET_BYTES
 
 
 @pytest.mark.django_db

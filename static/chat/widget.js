@@ -7,6 +7,9 @@
   var PATH = "/static/chat/widget.js";
   var ID_RE = /^[A-Za-z0-9_-]{8,64}$/;
   var RESTART_CODES = { invalid_token: 1, forbidden: 1, auth_required: 1, conversation_taken: 1 };
+  // Refusals of a message's files: resending it would only be refused again.
+  var FILE_CODES = { attachment_not_found: 1, attachment_used: 1, too_many: 1 };
+  var QUIET_CODES = { invalid_page: 1, hello_first: 1 }; // page reports: nothing to tell the visitor
   var IDENTIFY_CODES = { identity_rejected: 1, invalid_email: 1, invalid: 1 };
   var T = {}; // every visitor-facing string, from the config
   function tr(k, v) { return (T[k] || "").replace("{}", v); }
@@ -53,14 +56,15 @@
   var isOpen = false, wantOpen = false, wantFocus = false, loading = false;
   var ws = null, attempts = 0, timer = 0, hold = false, refused = false, restarts = 0, lastErr = "";
   var maxId = 0, readSent = 0, unread = 0, readTimer = 0;
-  var outbox = []; // {cid, text, s: its socket}
+  var outbox = []; // {cid, text, a: attachment ids, s: its socket}
+  var pageTimer = 0, pageAt = 0, pageSent = "";
   var idPending = null, idWait = false;
   var handlers = {}, sound = true, audio = null;
   // V: the panel once widget-panel.js has run; until then Q keeps the frames it will draw.
   var V = null, Q = [];
   // What the panel reads and calls (it lives in another script, so not in this closure).
   var W = {
-    S: S, T: T, tr: tr, h: h, rid: rid, icon: icon, send: send, post: post, identify: identify, emit: emit,
+    S: S, T: T, tr: tr, h: h, srv: server, key: key, rid: rid, icon: icon, send: send, post: post, identify: identify, emit: emit,
     close: function (focus) { close(focus); }, style: style, markRead: markRead,
     online: true, status: null, agentName: null, rating: null, email: "", attached: false, connText: "", errText: ""
   };
@@ -158,13 +162,14 @@
   function flush() {
     if (idWait || !ws || ws.readyState !== 1) return;
     outbox.forEach(function (m) {
-      if (m.s !== ws) { m.s = ws; send({ type: "chat.message", message: m.text, client_id: m.cid }); }
+      if (m.s !== ws) { m.s = ws; send({ type: "chat.message", message: m.text, client_id: m.cid, attachments: m.a }); }
     });
   }
 
   // A message the visitor typed: sent now, or resent on every socket until its echo.
-  function post(cid, text) {
-    outbox.push({ cid: cid, text: text, s: null });
+  // The same client_id and files each time: the server stores it once.
+  function post(cid, text, ids) {
+    outbox.push({ cid: cid, text: text, a: ids && ids.length ? ids : undefined, s: null });
     keep();
     if (ws) flush(); else connect();
   }
@@ -202,7 +207,7 @@
   function frame(f) {
     var t = f.type;
     if (t === "session") {
-      if (f.token) { S.t = f.token; save(); }
+      if (f.token) { S.t = f.token; save(); pageSent = ""; page(); }
       setOnline(f.agents_online !== false);
     } else if (t === "status") {
       W.attached = true;
@@ -244,12 +249,35 @@
       flush();
     }
     if (f.code === "invalid_token") { S.t = null; save(); }
+    if (FILE_CODES[f.code]) {
+      // Messages go in order: the first one with files still unanswered was refused.
+      var bad = outbox.filter(function (m) { return m.a && m.s === ws; })[0];
+      if (bad) {
+        outbox.splice(outbox.indexOf(bad), 1);
+        view({ type: "failed", client_id: bad.cid });
+      }
+    }
+    if (QUIET_CODES[f.code]) return;
     if (f.code === "rate_limited") {
       setTimeout(function () { outbox.forEach(function (m) { m.s = null; }); flush(); }, 2000);
     }
     if (!RESTART_CODES[f.code]) alert(T[f.code] || f.message || T.error);
     emit("error", { code: f.code, message: f.message });
   }
+
+  // The page the visitor is on, for the agents: at attach and on navigation, the latest one
+  // winning. The server ignores a report within a second of the one before, timed when it
+  // handles them; 1.5 s apart leaves room for one that waited in its queue.
+  function page() {
+    if (pageTimer || !S.t) return;
+    pageTimer = setTimeout(function () {
+      pageTimer = 0;
+      var p = { url: location.href, title: doc.title.slice(0, 200) }, k = p.url + " " + p.title;
+      if (k === pageSent || !/^https?:/.test(p.url)) return;
+      if (send({ type: "page", content: p })) { pageSent = k; pageAt = Date.now(); }
+    }, Math.max(50, pageAt + 1500 - Date.now()));
+  }
+  function onNav() { if (ws) page(); }
 
   function setOnline(value) {
     W.online = value && cfg.away_reason != "closed";
@@ -448,6 +476,13 @@
   queued.forEach(api.push);
 
   win.addEventListener("online", function () { if (!ws && needed()) { attempts = 0; connect(); } });
+  // Single-page sites navigate with the history API: wrapped, each call still does what it did.
+  ["pushState", "replaceState"].forEach(function (n) {
+    var orig = history[n];
+    if (typeof orig === "function") history[n] = function () { var r = orig.apply(this, arguments); onNav(); return r; };
+  });
+  win.addEventListener("popstate", onNav);
+  win.addEventListener("hashchange", onNav);
   doc.addEventListener("visibilitychange", markRead);
 
   (preview ? Promise.resolve(JSON.parse(preview)) : fetch(server + "/widget/" + encodeURIComponent(key) + "/config.json?lang=" +
