@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 import re
 import threading
 from collections.abc import Iterator
@@ -19,9 +20,18 @@ from playwright.sync_api import Browser, FilePayload, Locator, Page, Route, expe
 from chat.attachments.models import Attachment
 from chat.models import Agent, Message, Site, Visitor
 from chat.services import agent_upsert, site_upsert
+from chat.tokens import visitor_token_issue
 from conftest import give_presence
 from e2e.server import DaphneServer
-from e2e.test_widget import Browsers, eventually, open_chat, say, shop_url, stored_conversation_id
+from e2e.test_widget import (
+    Browsers,
+    ScriptedSockets,
+    eventually,
+    open_chat,
+    say,
+    shop_url,
+    stored_conversation_id,
+)
 
 HTML = b"<!DOCTYPE html><html><body><script>alert(document.cookie)</script></body></html>"
 PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
@@ -430,3 +440,79 @@ def test_images_still_show_on_a_page_whose_policy_refuses_blob_images(
     drawn = dialog.get_by_role("log").get_by_role("img", name="photo.png")
     expect(drawn).to_have_js_property("tagName", "CANVAS")
     assert drawn.evaluate("c => [c.width, c.height]") == [64, 40]
+
+
+def test_a_message_with_files_is_resent_with_the_same_ids_and_a_refused_one_is_not(
+    browsers: Browsers, server: DaphneServer, demo: Site
+) -> None:
+    """Against a scripted socket (the uploads go to the real server): a dropped socket
+    makes the widget resend the message with the same client_id and attachment ids; one
+    whose files the server refuses says "Not sent" and is not sent again."""
+    page = browsers.page()
+    sockets = ScriptedSockets(page)
+    page.goto(shop_url(server))
+    dialog = open_chat(page)
+    sockets.wait_for_count(1)
+    visitor = Visitor.objects.create(site=demo)
+    token = visitor_token_issue(site_id=demo.pk, visitor_id=visitor.pk)
+    sockets.last().send(json.dumps({"type": "session", "token": token, "agents_online": True}))
+
+    def messages(n: int) -> list[dict[str, Any]]:
+        for _ in range(100):
+            found = [f for f in sockets.received[n] if f["type"] == "chat.message"]
+            if found:
+                return found
+            page.wait_for_timeout(50)
+        return []
+
+    chooser = dialog.locator("input[type=file]")
+    chooser.set_input_files(files=[file("photo.png", png_bytes())])
+    expect(chips(dialog).get_by_role("button", name="Remove file")).to_be_visible()
+    [upload] = Attachment.objects.all()
+    say(dialog, "With a file")
+    [first] = messages(0)
+    assert first["attachments"] == [str(upload.pk)] and first["message"] == "With a file"
+
+    sockets.last().close(code=1012, reason="restart")
+    sockets.wait_for_count(2)
+    [again] = messages(1)
+    assert again["client_id"] == first["client_id"]
+    assert again["attachments"] == first["attachments"]
+    sockets.last().send(
+        json.dumps(
+            {
+                "type": "chat.message",
+                "id": 1,
+                "sender": "visitor",
+                "message": "With a file",
+                "client_id": first["client_id"],
+                "created_at": "2026-01-01T10:00:00+00:00",
+                "attachments": [],
+            }
+        )
+    )
+    expect(dialog.get_by_role("log").locator("[data-id='1']")).to_contain_text("Sent")
+
+    # The server refuses the files of the next one: not resent on the next socket.
+    chooser.set_input_files(files=[file("other.png", png_bytes((20, 20)))])
+    expect(chips(dialog).get_by_role("button", name="Remove file")).to_be_visible()
+    bubble = say(dialog, "Files already sent")
+    refused = [m for m in messages(1) if m["message"] == "Files already sent"]
+    assert refused and refused[0]["attachments"]
+    sockets.last().send(
+        json.dumps(
+            {
+                "type": "error",
+                "code": "attachment_used",
+                "message": "One of the files was already sent.",
+            }
+        )
+    )
+    expect(bubble).to_have_attribute("data-state", "failed")
+    expect(bubble).to_contain_text("Not sent")
+    expect(dialog.get_by_role("alert")).to_have_text("A file was already sent.")
+    sockets.last().close(code=1012, reason="restart")
+    sockets.wait_for_count(3)
+    say(dialog, "Later")  # resends would have gone out with the hello, before this
+    assert [m["message"] for m in messages(2)] == ["Later"]
+    assert sockets.received[2][0]["type"] == "hello"
