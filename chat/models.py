@@ -189,6 +189,13 @@ class Agent(models.Model):
     browser_language = models.CharField(max_length=10, blank=True)
     notify_sound = models.BooleanField(default=True)
     notify_desktop = models.BooleanField(default=False)
+    # Per event, the ways it is announced ({"waiting": ["sound", "desktop"], ...}); an
+    # event missing here uses both. notify_sound and notify_desktop switch each way off
+    # for every event (chat.notifications reads the two together).
+    notify_events = models.JSONField(default=dict, blank=True)
+    # The agent's picture as we re-encoded it (a storage name), shown to the team and to
+    # visitors; "" draws their initials.
+    avatar = models.CharField(max_length=200, blank=True)
 
     def __str__(self) -> str:
         return self.name
