@@ -32,6 +32,7 @@ from e2e.test_widget import (
     shop_url,
     stored_conversation_id,
 )
+from e2e.test_workspace_audit import serious_violations
 
 HTML = b"<!DOCTYPE html><html><body><script>alert(document.cookie)</script></body></html>"
 PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
@@ -516,3 +517,29 @@ def test_a_message_with_files_is_resent_with_the_same_ids_and_a_refused_one_is_n
     say(dialog, "Later")  # resends would have gone out with the hello, before this
     assert [m["message"] for m in messages(2)] == ["Later"]
     assert sockets.received[2][0]["type"] == "hello"
+
+
+def test_chips_files_emoji_picker_and_viewer_pass_an_accessibility_audit(
+    browsers: Browsers, server: DaphneServer
+) -> None:
+    visitor = browsers.shop()
+    dialog = open_chat(visitor)
+    expect(dialog).to_contain_text("We're online")
+    chooser = dialog.locator("input[type=file]")
+    chooser.set_input_files(
+        files=[file("photo.png", png_bytes()), file("notes.txt", b"Order 1234", "text/plain")]
+    )
+    expect(chips(dialog).get_by_role("button", name="Remove file")).to_have_count(2)
+    dialog.get_by_role("button", name="Send").click()
+    expect(dialog.get_by_role("log").locator(".m.visitor")).to_contain_text("Sent")
+    chooser.set_input_files(files=[file("page.png", HTML), file("more.png", png_bytes())])
+    expect(chips(dialog).get_by_role("button", name="Dismiss")).to_be_visible()
+    expect(chips(dialog).get_by_role("button", name="Remove file")).to_be_visible()
+    dialog.get_by_role("button", name="Emoji").click()
+    expect(dialog.get_by_role("group", name="Emoji")).to_be_visible()
+    assert serious_violations(visitor) == [], "composer"
+
+    visitor.keyboard.press("Escape")
+    dialog.get_by_role("log").get_by_role("img", name="photo.png").click()
+    expect(dialog.get_by_role("dialog", name="photo.png")).to_be_visible()
+    assert serious_violations(visitor) == [], "image viewer"
