@@ -32,7 +32,7 @@
     "input,textarea{border:1px solid #c9ced4;border-radius:8px;padding:8px 10px;background:#fff}",
     ".id input{flex:1 1 120px;min-width:0}",
     ".c{position:relative;display:flex;gap:4px;align-items:flex-end;padding:10px 12px;border-top:1px solid #e3e5e8}",
-    ".c textarea{flex:1;resize:none;max-height:120px;min-height:38px}.cm{padding:6px 0 0;border:0}",
+    ".c textarea{flex:1;min-width:0;resize:none;max-height:120px;min-height:38px}.cm{padding:6px 0 0;border:0}",
     ".c button,.id button{border:0;border-radius:8px;padding:8px 14px;background:var(--a);color:var(--f);font-weight:600}",
     ".c .ib,.ib{background:none;border:0;border-radius:8px;padding:8px 4px;display:flex;color:#656d76}",
     ".ib svg,.x svg{fill:none;stroke:currentColor;stroke-width:2;stroke-linecap:round;stroke-linejoin:round;width:22px;height:22px}",
