@@ -217,6 +217,34 @@ def site_teams(*, site_ids: Iterable[int]) -> list[Team]:
     return [Team(site_id=pk, site_name=sites[pk], members=members[pk]) for pk in sorted(sites)]
 
 
+@dataclass(frozen=True)
+class RosterRow:
+    """One agent on a site's Team page: their sites, and their capacity override."""
+
+    agent: Agent
+    site_ids: frozenset[int]
+    capacity: int | None  # None: each site's default
+
+
+def site_roster(*, site: Site) -> list[RosterRow]:
+    """Everyone who serves the site, deactivated agents last, for its admins. Two queries."""
+    agents = list(
+        Agent.objects.filter(sites=site)
+        .select_related("user", "service_capacity")
+        .order_by("-user__is_active", "display_name", "user__username")
+    )
+    served: dict[int, set[int]] = {agent.pk: set() for agent in agents}
+    links = Agent.sites.through.objects.filter(agent_id__in=list(served))
+    for agent_id, site_id in links.values_list("agent_id", "site_id"):
+        served[agent_id].add(site_id)
+    rows = []
+    for agent in agents:
+        override = getattr(agent, "service_capacity", None)
+        capacity = override.capacity if override is not None else None
+        rows.append(RosterRow(agent=agent, site_ids=frozenset(served[agent.pk]), capacity=capacity))
+    return rows
+
+
 def conversation_by_public_id(*, public_id: str) -> Conversation | None:
     return (
         Conversation.objects.filter(public_id=public_id)

@@ -36,6 +36,16 @@ urlpatterns = [
         name="site_label_change",
     ),
     path("sites/<int:pk>/team/", settings_team.site_team, name="site_team"),
+    path(
+        "sites/<int:pk>/team/<int:agent_pk>/",
+        settings_team.site_team_member,
+        name="site_team_member",
+    ),
+    path(
+        "sites/<int:pk>/team/<int:agent_pk>/access/",
+        settings_team.site_team_member_access,
+        name="site_team_member_access",
+    ),
     path("sites/<int:pk>/canned/", settings_canned.site_canned, name="site_canned"),
     path(
         "sites/<int:pk>/canned/<int:canned_pk>/",

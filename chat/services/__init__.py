@@ -73,7 +73,14 @@ from chat.services.routing import (
     conversation_resolve,
     conversation_transfer,
 )
-from chat.services.team import Invitation, agent_invite
+from chat.services.team import (
+    Invitation,
+    agent_deactivate,
+    agent_invite,
+    agent_reactivate,
+    team_member_check,
+    team_member_update,
+)
 from chat.services.visitor_context import check_page, visitor_page_record
 from chat.services.visitors import (
     Hello,
@@ -99,10 +106,12 @@ __all__ = [
     "agent_activity",
     "agent_availability_set",
     "agent_browser_language_record",
+    "agent_deactivate",
     "agent_invite",
     "agent_mark_read",
     "agent_presence_refresh",
     "agent_profile_update",
+    "agent_reactivate",
     "agent_release",
     "agent_sockets_close",
     "agent_upsert",
@@ -142,6 +151,8 @@ __all__ = [
     "session_sockets_close",
     "site_languages_update",
     "site_upsert",
+    "team_member_check",
+    "team_member_update",
     "typing_notify",
     "visitor_attach",
     "visitor_context_update",

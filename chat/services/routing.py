@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.db import transaction
@@ -158,13 +159,13 @@ def conversation_transfer(
     )
 
 
-def agent_release(*, agent: Agent) -> None:
-    """Put an agent's open conversations back in the pool (deactivated or deleted agent)."""
-    ids = list(
-        Conversation.objects.filter(assignee=agent, status=Conversation.Status.OPEN).values_list(
-            "id", flat=True
-        )
-    )
+def agent_release(*, agent: Agent, site_ids: Iterable[int] | None = None) -> None:
+    """Put an agent's open conversations back in the pool (deactivated or deleted agent);
+    with ``site_ids``, only those of these sites (the agent no longer serves them)."""
+    owned = Conversation.objects.filter(assignee=agent, status=Conversation.Status.OPEN)
+    if site_ids is not None:
+        owned = owned.filter(site_id__in=list(site_ids))
+    ids = list(owned.values_list("id", flat=True))
 
     def change(conversation: Conversation, now: Any) -> bool:
         if conversation.status != Conversation.Status.OPEN or conversation.assignee_id != agent.pk:
@@ -181,7 +182,8 @@ def agent_release(*, agent: Agent) -> None:
             change=change,
             system_text=f"{agent.name} is no longer available; back in the queue",
         )
-    for site_id in agent.sites.values_list("id", flat=True) if ids else []:
+    touched = Conversation.objects.filter(pk__in=ids).values_list("site_id", flat=True)
+    for site_id in sorted(set(touched)) if ids else []:
         servicelevels.assign_waiting(site_id=site_id)
 
 

@@ -1,19 +1,24 @@
-"""A site's team: admins invite agents by email (the caller checks who may:
-dashboard.settings.access)."""
+"""A site's team: admins invite agents by email, change an agent's sites and capacity,
+deactivate and reactivate them. The caller checks that the acting user administers the
+site (dashboard.settings.access); ``team_member_check`` that the agent is on its team."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 
-from chat import tasks
+from chat import events, tasks
 from chat.models import Agent, Site
-from chat.services.agents import site_languages_update
+from chat.servicelevels import services as servicelevels
+from chat.services.agents import agent_sockets_close, site_languages_update
+from chat.services.checks import ChatError
+from chat.services.routing import agent_release
 
 
 @dataclass(frozen=True)
@@ -61,3 +66,82 @@ def agent_invite(*, site: Site, email: str, display_name: str, base_url: str) ->
                 user_id=user.pk, kind="invite", base_url=base_url, site_name=site.name
             )
     return Invitation(agent=agent, link_sent=pending)
+
+
+def team_member_check(*, site: Site, agent_id: int) -> Agent:
+    """The agent of this id who serves ``site``, active or not; anyone else raises
+    ChatError("not_found"), so an admin learns nothing of other sites' agents."""
+    agent = Agent.objects.filter(pk=agent_id, sites=site).select_related("user").first()
+    if agent is None:
+        raise ChatError("not_found", gettext_noop("No such agent on this team."))
+    return agent
+
+
+def team_member_update(
+    *,
+    agent: Agent,
+    by: Any,
+    managed_site_ids: set[int],
+    site_ids: set[int],
+    capacity: int | None,
+) -> None:
+    """Set which of the sites ``by`` administers (``managed_site_ids``) the agent serves,
+    and their capacity override (None: each site's default). Sites ``by`` does not
+    administer are left as they are. Raises ValidationError by field, saving nothing:
+    a site outside ``managed_site_ids``, or an admin taking themselves off a site (they
+    would lose the page they are on).
+
+    Leaving a site closes the agent's sockets (they re-authorise: chat.signals) and puts
+    their open conversations of that site back in its queue."""
+    if not site_ids <= managed_site_ids:
+        raise ValidationError({"sites": gettext_lazy("Choose among the sites you manage.")})
+    current = set(agent.sites.values_list("id", flat=True))
+    added = site_ids - current
+    removed = (current & managed_site_ids) - site_ids
+    if removed and agent.user_id == by.pk and not by.is_superuser:
+        raise ValidationError({"sites": gettext_lazy("You cannot take yourself off a site.")})
+    with transaction.atomic():
+        if added:
+            agent.sites.add(*added)
+        if removed:
+            agent.sites.remove(*removed)
+            agent_release(agent=agent, site_ids=removed)
+        override = agent.service_capacity.capacity if hasattr(agent, "service_capacity") else None
+        if capacity != override:
+            servicelevels.agent_capacity_set(agent=agent, capacity=capacity)
+        if added or removed:
+            events.team_changed(site_ids=sorted(added | removed))
+
+
+def agent_deactivate(*, agent: Agent, by: Any) -> None:
+    """End the agent's access: they cannot sign in, their sockets close and their open
+    conversations go back to the queues (after commit, as chat.signals does for a user
+    deactivated in the admin). Nobody deactivates themselves, and only a superuser
+    deactivates a superuser: both raise ChatError("forbidden"). Idempotent."""
+    user = agent.user
+    if user.pk == by.pk:
+        raise ChatError("forbidden", gettext_noop("You cannot deactivate yourself."))
+    if user.is_superuser and not by.is_superuser:
+        raise ChatError("forbidden", gettext_noop("Only a superuser can deactivate a superuser."))
+    with transaction.atomic():
+        # An UPDATE, not save(): the post_save receiver would release a second time.
+        get_user_model().objects.filter(pk=user.pk).update(is_active=False)
+        user.is_active = False
+        agent_release(agent=agent)
+        agent_sockets_close(user_id=user.pk)
+        _team_membership_changed(agent)
+
+
+def agent_reactivate(*, agent: Agent) -> None:
+    """Let a deactivated agent sign in again, with the sites they had. Idempotent."""
+    with transaction.atomic():
+        get_user_model().objects.filter(pk=agent.user_id).update(is_active=True)
+        agent.user.is_active = True
+        _team_membership_changed(agent)
+
+
+def _team_membership_changed(agent: Agent) -> None:
+    """Only active agents count for a site's languages and team lists."""
+    site_ids = list(agent.sites.values_list("id", flat=True))
+    site_languages_update(site_ids=site_ids)
+    events.team_changed(site_ids=site_ids)

@@ -135,3 +135,29 @@ class InviteForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
+
+
+class TeamMemberForm(forms.Form):
+    """An agent's sites (among those the admin manages) and capacity, on the Team page;
+    prefixed by the agent's id, one per row."""
+
+    sites = forms.TypedMultipleChoiceField(
+        coerce=int,
+        required=False,
+        label=_("Sites"),
+        widget=forms.CheckboxSelectMultiple,
+    )
+    capacity = forms.IntegerField(
+        min_value=1,
+        max_value=99,
+        required=False,
+        label=_("Capacity"),
+        help_text=_("Open conversations assigned to them at most. Empty: each site's default."),
+    )
+
+    def __init__(self, *args: Any, sites: list[Site], **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+        field = self.fields["sites"]
+        assert isinstance(field, forms.TypedMultipleChoiceField)
+        field.choices = [(site.pk, site.name) for site in sites]
