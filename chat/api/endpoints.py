@@ -5,6 +5,7 @@ every change) or this package's services."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -134,6 +135,21 @@ def conversation_assign(
     return _reloaded(conversation.pk)
 
 
+def _act(
+    request: HttpRequest,
+    public_id: str,
+    data: schemas.ActIn,
+    action: Callable[..., object],
+) -> schemas.ConversationOut:
+    """Resolve or reopen: as the session's agent, or for ``agent_id`` with a token."""
+    caller = caller_of(request)
+    conversation = _conversation(caller, public_id)
+    action(
+        conversation_id=conversation.pk, agent=_acting_agent(caller, data.agent_id, conversation)
+    )
+    return _reloaded(conversation.pk)
+
+
 @router.post(
     "/conversations/{public_id}/resolve",
     response={200: schemas.ConversationOut, **ERRORS},
@@ -142,11 +158,7 @@ def conversation_assign(
 def conversation_resolve(
     request: HttpRequest, public_id: str, data: schemas.ActIn
 ) -> schemas.ConversationOut:
-    caller = caller_of(request)
-    conversation = _conversation(caller, public_id)
-    agent = _acting_agent(caller, data.agent_id, conversation)
-    services.conversation_resolve(conversation_id=conversation.pk, agent=agent)
-    return _reloaded(conversation.pk)
+    return _act(request, public_id, data, services.conversation_resolve)
 
 
 @router.post(
@@ -157,11 +169,7 @@ def conversation_resolve(
 def conversation_reopen(
     request: HttpRequest, public_id: str, data: schemas.ActIn
 ) -> schemas.ConversationOut:
-    caller = caller_of(request)
-    conversation = _conversation(caller, public_id)
-    agent = _acting_agent(caller, data.agent_id, conversation)
-    services.conversation_reopen(conversation_id=conversation.pk, agent=agent)
-    return _reloaded(conversation.pk)
+    return _act(request, public_id, data, services.conversation_reopen)
 
 
 @router.get(
