@@ -63,6 +63,16 @@ def _fresh_rate_limits() -> None:
 
 
 @pytest.fixture
+def sent(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, dict[str, Any]]]:
+    """Every (group, event) the services hand to the channel layer, instead of sending."""
+    from chat import broadcast
+
+    record: list[tuple[str, dict[str, Any]]] = []
+    monkeypatch.setattr(broadcast, "deliver", record.extend)
+    return record
+
+
+@pytest.fixture
 def site(db: None) -> Site:
     return site_upsert(name="Shop", key="shop", origins=["https://shop.example"])
 

@@ -9,19 +9,12 @@ import pytest
 from asgiref.sync import sync_to_async
 from django.core.exceptions import ValidationError
 
-from chat import broadcast, groups, selectors, services
+from chat import groups, selectors, services
 from chat.models import Agent, CannedResponse, Site
 from chat.services import ChatError
 from conftest import agent_socket, receive_html_until, session_cookie_for
 
 Sent = list[tuple[str, dict[str, Any]]]
-
-
-@pytest.fixture
-def sent(monkeypatch: pytest.MonkeyPatch) -> Sent:
-    record: Sent = []
-    monkeypatch.setattr(broadcast, "deliver", record.extend)
-    return record
 
 
 @pytest.mark.django_db

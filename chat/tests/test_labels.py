@@ -8,20 +8,13 @@ from typing import Any
 import pytest
 from django.core.exceptions import ValidationError
 
-from chat import broadcast, groups, services
+from chat import groups, services
 from chat.models import Agent, Conversation, Label, Site, Visitor
 from chat.services import ChatError
 
 pytestmark = pytest.mark.django_db
 
 Sent = list[tuple[str, dict[str, Any]]]
-
-
-@pytest.fixture
-def sent(monkeypatch: pytest.MonkeyPatch) -> Sent:
-    record: Sent = []
-    monkeypatch.setattr(broadcast, "deliver", record.extend)
-    return record
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from asgiref.sync import sync_to_async
 from django.template.loader import render_to_string
 from django.utils import translation
 
-from chat import broadcast, events, groups, selectors, services
+from chat import events, groups, selectors, services
 from chat.languages import effective_language
 from chat.models import Agent, Conversation, Site, Visitor
 from conftest import agent_socket, receive_html_until, session_cookie_for, visitor_socket
@@ -33,13 +33,6 @@ Sent = list[tuple[str, dict[str, Any]]]
 )
 def test_the_effective_language_rule(preference: str, browser: str, expected: str) -> None:
     assert effective_language(preference=preference, browser=browser) == expected
-
-
-@pytest.fixture
-def sent(monkeypatch: pytest.MonkeyPatch) -> Sent:
-    record: Sent = []
-    monkeypatch.setattr(broadcast, "deliver", record.extend)
-    return record
 
 
 @pytest.fixture

@@ -9,20 +9,13 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from chat import broadcast, groups, selectors, services
+from chat import groups, selectors, services
 from chat.models import Agent, Presence, Site, Visitor
 
 Sent = list[tuple[str, dict[str, Any]]]
 
 # Real commits: the announcements are sent after them.
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def sent(monkeypatch: pytest.MonkeyPatch) -> Sent:
-    record: Sent = []
-    monkeypatch.setattr(broadcast, "deliver", record.extend)
-    return record
 
 
 def agents_frames(sent: Sent, site: Site) -> list[bool]:

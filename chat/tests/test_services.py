@@ -9,19 +9,11 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from chat import broadcast, groups, services
+from chat import groups, services
 from chat.models import Agent, Conversation, Message, Presence, Site, Visitor
 from chat.services import ChatError
 
 Sent = list[tuple[str, dict[str, Any]]]
-
-
-@pytest.fixture
-def sent(monkeypatch: pytest.MonkeyPatch) -> Sent:
-    """Every (group, event) the services hand to the channel layer."""
-    record: Sent = []
-    monkeypatch.setattr(broadcast, "deliver", record.extend)
-    return record
 
 
 @pytest.fixture

@@ -19,13 +19,6 @@ Sent = list[tuple[str, dict[str, Any]]]
 
 
 @pytest.fixture
-def sent(monkeypatch: pytest.MonkeyPatch) -> Sent:
-    record: Sent = []
-    monkeypatch.setattr(broadcast, "deliver", record.extend)
-    return record
-
-
-@pytest.fixture
 def boss(make_agent: Callable[..., Agent], site: Site, other_site: Site) -> Agent:
     boss = make_agent("boss", sites=[site, other_site])
     User.objects.filter(pk=boss.user.pk).update(is_staff=True)

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from chat import broadcast, groups, services
+from chat import groups, services
 from chat.models import Conversation, Site, Visitor
 from chat.services import ChatError
 from chat.services.visitor_context import check_visitor_attributes
@@ -17,13 +17,6 @@ from chat.services.visitor_context import check_visitor_attributes
 pytestmark = pytest.mark.django_db
 
 Sent = list[tuple[str, dict[str, Any]]]
-
-
-@pytest.fixture
-def sent(monkeypatch: pytest.MonkeyPatch) -> Sent:
-    record: Sent = []
-    monkeypatch.setattr(broadcast, "deliver", record.extend)
-    return record
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from chat import broadcast, groups, panels, services
+from chat import groups, panels, services
 from chat.models import Agent, Conversation, Site, Visitor
 from chat.servicelevels import selectors as sl
 from chat.servicelevels import services as sl_services
@@ -17,13 +17,6 @@ from chat.servicelevels.models import AgentCapacity, SiteSchedule
 pytestmark = pytest.mark.django_db
 
 Sent = list[tuple[str, dict[str, Any]]]
-
-
-@pytest.fixture
-def sent(monkeypatch: pytest.MonkeyPatch) -> Sent:
-    record: Sent = []
-    monkeypatch.setattr(broadcast, "deliver", record.extend)
-    return record
 
 
 def start(site: Site, n: int) -> Conversation:
