@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from chat import selectors
+from chat.models import Agent
 from chat.servicelevels import selectors as servicelevels
+from chat.services.avatars import AVATAR_DIR, AVATAR_NAME
 from chat.sightings import sighting_record
 from chat.widget_config import site_team, widget_config_payload
 
@@ -50,6 +53,29 @@ def widget_config(request: HttpRequest, key: str) -> HttpResponse:
         response["Access-Control-Allow-Origin"] = origin
         response["Vary"] = "Origin"
     response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_GET
+def agent_avatar(request: HttpRequest, name: str) -> FileResponse:
+    """An active agent's picture. Public: visitors see it in the widget's header (which
+    fetches it from the customer's page, hence CORS). Its name changes with each upload,
+    so it is cached for good."""
+    stored = f"{AVATAR_DIR}/{name}"
+    if not AVATAR_NAME.match(name) or not (
+        Agent.objects.filter(avatar=stored, user__is_active=True).exists()
+    ):
+        raise Http404("No such picture.")
+    try:
+        file = default_storage.open(stored)
+    except FileNotFoundError as exc:
+        raise Http404("No such picture.") from exc
+    kind = "image/png" if name.endswith(".png") else "image/jpeg"
+    response = FileResponse(file, content_type=kind)
+    response["Cache-Control"] = "public, max-age=31536000, immutable"
+    response["Access-Control-Allow-Origin"] = "*"
+    response["Cross-Origin-Resource-Policy"] = "cross-origin"
+    response["X-Content-Type-Options"] = "nosniff"
     return response
 
 

@@ -7,12 +7,13 @@ draws exactly what visitors get.
 from __future__ import annotations
 
 import hashlib
-from typing import Any, TypedDict
+from typing import Any, Required, TypedDict
 
 from django.conf import settings
 
 from chat.models import Agent, Site
 from chat.servicelevels.selectors import WidgetStatus
+from chat.services.avatars import avatar_url
 from chat.widget_text import (
     DEFAULT_GREETING,
     DEFAULT_OFFLINE,
@@ -26,9 +27,10 @@ TEAM_SIZE = 3
 AVATAR_COLOURS = ("#4338ca", "#0f766e", "#b45309", "#be123c", "#6d28d9", "#1d4ed8", "#15803d")
 
 
-class TeamMember(TypedDict):
-    i: str  # initials
-    c: str  # background colour
+class TeamMember(TypedDict, total=False):
+    i: Required[str]  # initials
+    c: Required[str]  # background colour
+    a: str  # the picture's path on this server (chat.views.agent_avatar), when there is one
 
 
 def initials(name: str) -> str:
@@ -46,13 +48,21 @@ def avatar(name: str) -> TeamMember:
 
 
 def site_team(*, site: Site) -> list[TeamMember]:
-    """Up to three of the site's agents, those available first: initials only, no names."""
+    """Up to three of the site's agents, those available first: initials and their picture
+    if they gave one, no names."""
     agents = (
         Agent.objects.filter(sites=site, user__is_active=True)
         .select_related("user")
         .order_by("-is_available", "pk")[:TEAM_SIZE]
     )
-    return [avatar(agent.name) for agent in agents]
+    return [_member(agent) for agent in agents]
+
+
+def _member(agent: Agent) -> TeamMember:
+    member = avatar(agent.name)
+    if agent.avatar:
+        member["a"] = avatar_url(agent)
+    return member
 
 
 # Said by the server, so the config carries one phrase rather than all four.

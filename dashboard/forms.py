@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from chat import tasks
 from chat.models import Agent, Conversation, Label, Site
+from chat.notifications import EVENTS as NOTIFY_EVENTS
 
 
 class SignInForm(AuthenticationForm):
@@ -74,6 +75,13 @@ class ProfileForm(forms.Form):
         required=False,
         help_text=_("Shown to visitors and to the other agents. Empty: your user name."),
     )
+    avatar = forms.FileField(
+        label=_("Picture"),
+        required=False,
+        help_text=_("PNG, JPEG, GIF or WebP. Visitors see it in the chat's header."),
+        widget=forms.FileInput(attrs={"accept": "image/png,image/jpeg,image/gif,image/webp"}),
+    )
+    avatar_remove = forms.BooleanField(label=_("Remove my picture"), required=False)
     language = forms.ChoiceField(
         label=_("Language"),
         required=False,
@@ -87,6 +95,20 @@ class ProfileForm(forms.Form):
         required=False,
         help_text=_("Your browser asks for permission the first time."),
     )
+    # Per event, which of the two ways above announce it (chat.notifications).
+    notify_waiting = forms.MultipleChoiceField(
+        label=_("A visitor is waiting"), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    notify_message = forms.MultipleChoiceField(
+        label=_("A new message in one of my conversations"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    notify_assigned = forms.MultipleChoiceField(
+        label=_("A conversation is assigned to me"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -94,6 +116,10 @@ class ProfileForm(forms.Form):
         assert isinstance(language, forms.ChoiceField)
         # Each language in its own name, so anyone can find theirs.
         language.choices = [("", _("Follow my browser")), *settings.LANGUAGES]
+        for event in NOTIFY_EVENTS:
+            field = self.fields[f"notify_{event}"]
+            assert isinstance(field, forms.MultipleChoiceField)
+            field.choices = [("sound", _("Sound")), ("desktop", _("Desktop notification"))]
         self.helper = FormHelper()
         self.helper.form_tag = False
 

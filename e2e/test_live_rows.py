@@ -87,7 +87,9 @@ def test_rows_show_labels_live_and_messages_keep_them(
     alice.get_by_role("button", name="Transfer").click()
     expect(mine.locator(".chip", has_text="Refund")).to_be_visible()  # it arrives whole
     expect(pool.get_by_role("link")).to_have_count(0)
-    before = len(notified(bob, 1))
+    # Handed over while Bob's tab is in the background: told as an assignment.
+    assert notified(bob, 2)[-1] == "A conversation was assigned to you"
+    before = len(notified(bob, 2))
 
     visitor.say("Anyone there?")
     expect(mine.locator(".preview")).to_have_text("Anyone there?")

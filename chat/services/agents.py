@@ -3,7 +3,7 @@ scripted setup."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -16,6 +16,7 @@ from chat.models import (
     Conversation,
     Site,
 )
+from chat.notifications import check_notify_events
 from chat.services.checks import ChatError
 from chat.services.conversations import locked_conversation
 from chat.services.presence import agent_presence_refresh
@@ -70,19 +71,31 @@ def agent_profile_update(
     language: str,
     notify_sound: bool,
     notify_desktop: bool,
+    notify_events: Mapping[str, Iterable[str]] | None = None,
 ) -> Agent:
     """The agent's own preferences. ``language`` is "" (follow the browser) or a code of
     settings.LANGUAGES; anything else raises ChatError("invalid_language"), saving nothing.
-    A new effective language reaches their open sockets after commit."""
+    ``notify_events``: per event, its ways (chat.notifications); None keeps the stored
+    ones. A new effective language reaches their open sockets after commit."""
     if language and language not in languages.supported():
         raise ChatError("invalid_language", gettext_noop("Choose one of the listed languages."))
+    if notify_events is not None:
+        agent.notify_events = check_notify_events(notify_events)
     before = agent.effective_language
     renamed = agent.display_name != display_name.strip()
     agent.display_name = display_name.strip()
     agent.language = language
     agent.notify_sound = notify_sound
     agent.notify_desktop = notify_desktop
-    agent.save(update_fields=["display_name", "language", "notify_sound", "notify_desktop"])
+    agent.save(
+        update_fields=[
+            "display_name",
+            "language",
+            "notify_sound",
+            "notify_desktop",
+            "notify_events",
+        ]
+    )
     if agent.effective_language != before:
         _effective_language_changed(agent)
     if renamed:

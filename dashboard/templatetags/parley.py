@@ -8,13 +8,14 @@ from datetime import datetime
 
 from django import template
 from django.utils import timezone
-from django.utils.html import conditional_escape, format_html
+from django.utils.html import conditional_escape, format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import pgettext
 
-from chat import dom
+from chat import dom, notifications
 from chat.models import Agent, Visitor
 from chat.names import friendly_hue, friendly_name
+from chat.services import avatars
 from dashboard.useragents import describe
 
 register = template.Library()
@@ -58,6 +59,22 @@ def visitor_hue(visitor: Visitor) -> int:
 def join_names(agents: Iterable[Agent]) -> str:
     """ "Alice, Bob": the agents' names, for a sentence about several of them."""
     return ", ".join(agent.name for agent in agents)
+
+
+@register.filter
+def avatar_url(agent: Agent) -> str:
+    """The agent's picture, or "" (draw their initials)."""
+    return avatars.avatar_url(agent)
+
+
+@register.simple_tag
+def notify_attrs(agent: Agent) -> str:
+    """data-notify-<event>="sound desktop" on <body>: how dashboard.js announces each
+    event, the profile's switches already applied."""
+    ways = notifications.effective_ways(agent)
+    return format_html_join(
+        " ", 'data-notify-{}="{}"', ((event, " ".join(w)) for event, w in ways.items())
+    )
 
 
 @register.filter

@@ -13,6 +13,7 @@
     ".h strong,.sub{display:block;font-size:16px}.sub{font-size:13px;opacity:.9}.hn{flex:1;min-width:0}",
     ".tm{display:flex}.tm span{width:30px;height:30px;border-radius:50%;border:2px solid var(--a);color:#fff;font-size:12px;",
     "font-weight:700;line-height:26px;text-align:center}.tm span+span{margin-inline-start:-6px}",
+    ".tm img{display:block;width:100%;height:100%;border-radius:50%;object-fit:cover}",
     ".x{background:none;border:0;color:inherit;padding:4px;display:flex}",
     ".b{flex:1;overflow-y:auto;padding:12px 16px;background:#f6f7f9}",
     ".g{margin:0 0 12px;padding:10px 12px;background:#fff;border-radius:10px;border:1px solid #e3e5e8}",
@@ -401,6 +402,14 @@
     var team = h("div", { class: "tm", "aria-hidden": "true" }, (cfg.team || []).map(function (m) {
       var a = h("span", {}, m.i);
       a.style.background = m.c;
+      // A picture is fetched (CORS) and shown from a blob: URL, as received files are;
+      // where the page's CSP refuses either, the initials stay.
+      if (m.a) fetch(W.srv + m.a).then(function (r) { return r.ok ? r.blob() : null; }).then(function (b) {
+        if (!b) return;
+        var img = h("img", { alt: "" });
+        img.onload = function () { a.textContent = ""; a.append(img); };
+        img.src = URL.createObjectURL(b);
+      }).catch(function () {});
       return a;
     }));
     u.panel = h("div", { class: "p", role: "dialog", "aria-label": T.chat, hidden: true }, [

@@ -12,10 +12,13 @@
     var value = document.body.dataset["text" + key.charAt(0).toUpperCase() + key.slice(1)];
     return value || fallback;
   }
-  // The agent's notification preferences (their profile): data-notify-* on <body>.
-  function wants(kind) {
-    var key = "notify" + kind.charAt(0).toUpperCase() + kind.slice(1);
-    return document.body.dataset[key] === "1";
+  // The agent's notification preferences (their profile), on <body>: per event
+  // (data-notify-waiting="sound desktop", chat.notifications), else the two switches.
+  function wants(way, event) {
+    var data = document.body.dataset;
+    var ways = data["notify" + event.charAt(0).toUpperCase() + event.slice(1)];
+    if (ways !== undefined) return ways.split(" ").indexOf(way) >= 0;
+    return data["notify" + way.charAt(0).toUpperCase() + way.slice(1)] === "1";
   }
 
   function socketName(elt) {
@@ -82,29 +85,40 @@
       osc.start(); osc.stop(ctx.currentTime + 0.15);
     } catch (err) { /* no audio: the title still says it */ }
   }
-  function notify(body) {
-    if (wants("sound")) beep();
-    if (wants("desktop") && window.Notification && Notification.permission === "granted") {
+  function notify(event, body) {
+    if (wants("sound", event)) beep();
+    if (wants("desktop", event) && window.Notification && Notification.permission === "granted") {
       new Notification("Parley", { body: body, tag: "parley" });
     }
   }
-  // Unread messages in a row of Mine that arrives, or in a row's summary (chat.events
-  // swaps it alone for a message): not in a whole row redrawn for its labels.
-  function announcesUnread(html) {
+  function frameTops(html) {
     var frame = document.createElement("template");
     frame.innerHTML = html;
-    return Array.prototype.some.call(frame.content.children, function (top) {
-      var arriving = top.getAttribute("hx-swap-oob") === "afterbegin:#mine-list";
-      return (arriving || top.classList.contains("row-summary")) && top.querySelector(".unread");
+    return Array.prototype.slice.call(frame.content.children);
+  }
+  // A row arriving in Mine while the page is in the background: assigned to the agent
+  // (a transfer, automatic assignment), not claimed by them in this tab.
+  function arrivesInMine(html) {
+    return frameTops(html).some(function (top) {
+      return top.getAttribute("hx-swap-oob") === "afterbegin:#mine-list";
+    });
+  }
+  // Unread messages in a row's summary (chat.events swaps it alone for a message): not
+  // in a whole row redrawn for its labels.
+  function announcesUnread(html) {
+    return frameTops(html).some(function (top) {
+      return top.classList.contains("row-summary") && top.querySelector(".unread");
     });
   }
   document.addEventListener("htmx:wsBeforeMessage", function (e) {
     var html = e.detail.message || "";
     var name = socketName(e.target);
     if (document.hidden) {
-      if (html.indexOf("beforeend:#pool-list") >= 0) notify(text("waiting", "A visitor is waiting"));
+      if (html.indexOf("beforeend:#pool-list") >= 0) notify("waiting", text("waiting", "A visitor is waiting"));
+      else if (name === "inbox" && html.indexOf("afterbegin:#mine-list") >= 0 && arrivesInMine(html))
+        notify("assigned", text("assigned", "A conversation was assigned to you"));
       else if (name === "inbox" && html.indexOf('class="unread"') >= 0 && announcesUnread(html))
-        notify(text("message", "New message in one of your conversations"));
+        notify("message", text("message", "New message in one of your conversations"));
     }
   });
   document.addEventListener("htmx:wsAfterMessage", function (e) {
