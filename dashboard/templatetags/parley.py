@@ -12,7 +12,7 @@ from django.utils.html import conditional_escape, format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import pgettext
 
-from chat import dom, notifications
+from chat import dom, locations, notifications
 from chat.models import Agent, Visitor
 from chat.names import friendly_hue, friendly_name
 from chat.services import avatars
@@ -75,6 +75,12 @@ def notify_attrs(agent: Agent) -> str:
     return format_html_join(
         " ", 'data-notify-{}="{}"', ((event, " ".join(w)) for event, w in ways.items())
     )
+
+
+@register.filter
+def visitor_place(visitor: Visitor) -> str:
+    """ "Berlin, Germany", from the browser's time zone and language (chat.locations)."""
+    return locations.visitor_location(time_zone=visitor.time_zone, language=visitor.language)
 
 
 @register.filter
