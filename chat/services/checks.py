@@ -142,11 +142,26 @@ def check_agent_serves(*, agent: Agent, conversation: Conversation) -> None:
         raise ChatError("forbidden", gettext_noop("You do not serve this conversation's site."))
 
 
+def _redis_client() -> Any:
+    """The redis-py client behind Django's Redis cache, or None for another cache."""
+    backend: Any = cache
+    inner: Any = getattr(backend, "_cache", None)
+    return inner.get_client(write=True) if hasattr(inner, "get_client") else None
+
+
 def _window_count(key: str, *, window: int) -> int:
     """Count one event in a fixed window, in the shared cache (so it holds across
     processes when the cache is Redis)."""
     bucket = f"chat:{key}:{int(time.time() // window)}"
     try:
+        redis = _redis_client()
+        if redis is not None:
+            # One round trip (this runs on the database thread, once per message).
+            name = cache.make_key(bucket)
+            pipe = redis.pipeline(transaction=False)
+            pipe.set(name, 0, ex=window, nx=True)
+            pipe.incr(name)
+            return int(pipe.execute()[1])
         cache.add(bucket, 0, timeout=window)
         try:
             return int(cache.incr(bucket))

@@ -626,3 +626,21 @@ def test_a_returning_visitors_attach_costs_a_fixed_number_of_queries(
 
 ATTACH_RETURNING = 8
 ATTACH_PRESENT = 3
+
+
+def test_rate_windows_count_in_the_shared_cache_and_fail_open(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """On Redis one round trip per count (SET NX EX, then INCR); elsewhere the cache API.
+    With the cache unreachable, counting stops rather than chat."""
+    from chat.services import checks
+
+    assert [checks._window_count("probe:a", window=60) for _ in range(3)] == [1, 2, 3]
+    assert checks._window_count("probe:b", window=60) == 1
+
+    class Unreachable:
+        def pipeline(self, **kwargs: Any) -> Any:
+            raise ConnectionError("Redis is down")
+
+    monkeypatch.setattr(checks, "_redis_client", Unreachable)
+    assert checks._window_count("probe:a", window=60) == 0
