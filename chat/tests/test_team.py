@@ -159,3 +159,25 @@ def test_only_an_agent_of_the_site_is_found(
     with pytest.raises(ChatError) as missing:
         services.team_member_check(site=site, agent_id=stranger.pk)
     assert missing.value.code == "not_found"
+
+
+def test_the_roster_lists_deactivated_agents_last_with_sites_and_capacity_in_two_queries(
+    boss: Agent,
+    make_agent: Callable[..., Agent],
+    site: Site,
+    other_site: Site,
+    django_assert_num_queries: Any,
+) -> None:
+    bob = make_agent("bob", sites=[site, other_site])
+    carol = make_agent("carol")
+    AgentCapacity.objects.create(agent=bob, capacity=4)
+    services.agent_deactivate(agent=carol, by=boss.user)
+
+    with django_assert_num_queries(2):
+        rows = selectors.site_roster(site=site)
+
+    assert [(r.agent.name, set(r.site_ids), r.capacity) for r in rows] == [
+        ("Bob", {site.pk, other_site.pk}, 4),
+        ("Boss", {site.pk, other_site.pk}, None),
+        ("Carol", {site.pk}, None),
+    ]

@@ -152,7 +152,10 @@ class TeamMemberForm(forms.Form):
         max_value=99,
         required=False,
         label=_("Capacity"),
-        help_text=_("Open conversations assigned to them at most. Empty: each site's default."),
+        help_text=_(
+            "Open conversations assigned to them at most, on all their sites. "
+            "Empty: each site's default."
+        ),
     )
 
     def __init__(self, *args: Any, sites: list[Site], **kwargs: Any) -> None:
