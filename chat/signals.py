@@ -14,6 +14,7 @@ from django.dispatch import receiver
 
 from chat.models import Agent
 from chat.services import (
+    agent_avatar_forget,
     agent_release,
     agent_sockets_close,
     session_sockets_close,
@@ -78,6 +79,7 @@ def site_languages_on_sites_change(
 def release_on_delete(sender: Any, instance: Agent, **kwargs: Any) -> None:
     agent_release(agent=instance)
     agent_sockets_close(user_id=instance.user_id)
+    agent_avatar_forget(agent=instance)
 
 
 @receiver(m2m_changed, sender=Agent.sites.through)

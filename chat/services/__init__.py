@@ -20,7 +20,7 @@ from chat.services.agents import (
     site_upsert,
     typing_notify,
 )
-from chat.services.avatars import agent_avatar_remove, agent_avatar_set
+from chat.services.avatars import agent_avatar_forget, agent_avatar_remove, agent_avatar_set
 from chat.services.canned import (
     canned_create,
     canned_delete,
@@ -106,6 +106,7 @@ __all__ = [
     "VisitorSession",
     "agent_activity",
     "agent_availability_set",
+    "agent_avatar_forget",
     "agent_avatar_remove",
     "agent_avatar_set",
     "agent_browser_language_record",

@@ -70,6 +70,15 @@ def agent_avatar_remove(*, agent: Agent) -> Agent:
     return agent
 
 
+def agent_avatar_forget(*, agent: Agent) -> None:
+    """The agent is being deleted: their picture's file goes once that commits."""
+    if agent.avatar:
+        name = agent.avatar
+        transaction.on_commit(
+            lambda: stored_files_delete(storage=default_storage, names=[name]), robust=True
+        )
+
+
 def _replace(agent: Agent, name: str) -> None:
     old = agent.avatar
     with transaction.atomic():

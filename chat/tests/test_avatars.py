@@ -101,3 +101,12 @@ def test_the_picture_is_public_cacheable_and_in_the_widgets_team(agent: Agent, s
     agent.user.save()
     assert Client().get(url).status_code == 404  # not for a deactivated agent
     assert Client().get("/avatars/..%2Fsecret.jpg").status_code == 404
+
+
+def test_deleting_the_agent_deletes_their_picture_after_commit(
+    agent: Agent, media: Path, django_capture_on_commit_callbacks: Any
+) -> None:
+    upload(agent, jpeg_bytes((64, 64)))
+    with django_capture_on_commit_callbacks(execute=True):
+        agent.user.delete()
+    assert stored(media) == []
