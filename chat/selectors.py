@@ -275,6 +275,14 @@ def socket_targets(
     return answers
 
 
+def conversations_by_pk(*, pks: Iterable[int]) -> list[Conversation]:
+    """These conversations with their assignee (status frames). One query, or none."""
+    ids = list(pks)
+    if not ids:
+        return []
+    return list(Conversation.objects.filter(pk__in=ids).select_related("assignee__user"))
+
+
 def conversation_by_pk(*, pk: int) -> Conversation | None:
     return Conversation.objects.filter(pk=pk).select_related("visitor", "assignee__user").first()
 

@@ -24,7 +24,7 @@ from typing import Any, Generic, TypeVar
 
 from chat import selectors, services
 from chat.consumers.db import db
-from chat.events import message_payload
+from chat.events import message_payload, status_payload
 from chat.models import Conversation, Site
 from chat.services import ChatError, MessagePost, PostResult, VisitorSession
 
@@ -105,13 +105,26 @@ def _hellos(requests: list[services.Hello]) -> list[VisitorSession | ChatError]:
     return services.visitor_sessions_open(requests)
 
 
-def _backlogs(requests: list[tuple[int, int]]) -> list[list[dict[str, Any]]]:
-    """The visitor frames of the messages after each cursor (a page each)."""
-    pages = selectors.messages_after_many(cursors=requests, include_notes=False)
-    return [[message_payload(m) for m in page] for page in pages]
+def _backlogs(
+    requests: list[tuple[int, int, bool]],
+) -> list[tuple[dict[str, Any] | None, list[dict[str, Any]]]]:
+    """For each (conversation, cursor, with status): the status frame if asked, and the
+    visitor frames of the messages after the cursor (a page)."""
+    pages = selectors.messages_after_many(
+        cursors=[(conversation_id, after_id) for conversation_id, after_id, _ in requests],
+        include_notes=False,
+    )
+    wanted = [conversation_id for conversation_id, _, status in requests if status]
+    statuses = {c.pk: status_payload(c) for c in selectors.conversations_by_pk(pks=wanted)}
+    return [
+        (statuses.get(conversation_id) if status else None, [message_payload(m) for m in page])
+        for (conversation_id, _, status), page in zip(requests, pages, strict=True)
+    ]
 
 
 messages: Batcher[MessagePost, PostResult] = Batcher(_messages)
 targets: Batcher[tuple[str, str], tuple[Site | None, Conversation | None]] = Batcher(_targets)
 hellos: Batcher[services.Hello, VisitorSession] = Batcher(_hellos)
-backlogs: Batcher[tuple[int, int], list[dict[str, Any]]] = Batcher(_backlogs)
+backlogs: Batcher[tuple[int, int, bool], tuple[dict[str, Any] | None, list[dict[str, Any]]]] = (
+    Batcher(_backlogs)
+)

@@ -27,17 +27,11 @@ from chat.consumers.base import (
     Throttle,
     db,
 )
-from chat.events import message_payload, status_payload
+from chat.events import message_payload
 from chat.models import Conversation, Message, Site, Visitor
 from chat.security import scope_origin
 from chat.services import ChatError, ChatRefusal, MessagePost, VisitorSession
 from chat.tokens import visitor_token_issue
-
-
-@db
-def _status(conversation_id: int) -> dict[str, Any] | None:
-    conversation = selectors.conversation_by_pk(pk=conversation_id)
-    return None if conversation is None else status_payload(conversation)
 
 
 class VisitorConsumer(ChatSocket):
@@ -329,7 +323,9 @@ class VisitorConsumer(ChatSocket):
             groups.site_visitors_group(conversation.site_id),
         )
         await self.send_session(session, status=session.status)
-        await self.send_backlog()
+        # The status frame too is read after joining: an assignment committed between
+        # the attach and the join would otherwise never reach this socket.
+        await self.send_backlog(with_status=True)
 
     async def send_session(self, session: VisitorSession, *, status: dict[str, Any] | None) -> None:
         await self.send_json(
@@ -341,23 +337,24 @@ class VisitorConsumer(ChatSocket):
                 "status": status["status"] if status else None,
             }
         )
-        if status is not None:
-            await self.send_json(status)
 
     async def resync(self) -> None:
         """The conversation's status, then every message after the last one in order."""
         if not self.attached or self.conversation is None:
             return
-        status = await _status(self.conversation.pk)
-        if status is not None:
-            await self.send_json(status)
-        await self.send_backlog()
+        await self.send_backlog(with_status=True)
 
-    async def send_backlog(self) -> None:
-        """Every message after the last one delivered in order, oldest first."""
+    async def send_backlog(self, *, with_status: bool = False) -> None:
+        """Every message after the last one delivered in order, oldest first; with the
+        conversation's status frame first if asked."""
         assert self.conversation is not None
         while True:  # page through: a long absence may have left more than one page
-            page = await batched.backlogs((self.conversation.pk, self.delivered))
+            status, page = await batched.backlogs(
+                (self.conversation.pk, self.delivered, with_status)
+            )
+            if status is not None:
+                await self.send_json(status)
+            with_status = False
             for payload in page:
                 await self.send_message(payload, in_order=True)
             if len(page) < selectors.TRANSCRIPT_WINDOW:

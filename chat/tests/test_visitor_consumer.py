@@ -614,3 +614,34 @@ async def test_a_hello_slowed_by_a_busy_database_is_not_closed_as_silent(
     assert session["conversation_id"] == "slowhello1"
     assert (await receive_until(again, lambda f: f["type"] == "chat.message"))["message"] == "hi"
     await again.disconnect()
+
+
+async def test_an_assignment_between_attach_and_join_still_reaches_the_visitor(
+    site: Site, agent: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The status a socket starts from is read after it joined its groups: a claim that
+    commits in between (its broadcast goes to a group the socket is not in yet) is not
+    missed. It was: the widget showed "waiting" until the next change."""
+    from chat import services
+    from chat.consumers.visitor import VisitorConsumer
+
+    real_join = VisitorConsumer.join
+    claimed: list[int] = []
+
+    async def join_late(self: VisitorConsumer, *names: str) -> None:
+        if self.conversation is not None and not claimed:
+            claimed.append(self.conversation.pk)
+            await sync_to_async(services.conversation_claim)(
+                conversation_id=self.conversation.pk, agent=agent
+            )
+        await real_join(self, *names)
+
+    monkeypatch.setattr(VisitorConsumer, "join", join_late)
+    ws = await start("late-join-0001")
+    await ws.send_json_to(chat("hi", "c1"))
+    session = await receive_until(ws, lambda f: f["type"] == "session")
+    assert session["status"] == "waiting"  # as it was when the socket attached
+    status = await receive_until(ws, lambda f: f["type"] == "status")
+    assert status["status"] == "open" and status["agent_name"] == agent.name
+    assert claimed
+    await ws.disconnect()
