@@ -12,12 +12,15 @@
       setTimeout(function () { button.textContent = label; }, 2000);
     }
     field.select();
-    if (navigator.clipboard && window.isSecureContext) {
-      navigator.clipboard.writeText(field.value).then(done, function () { document.execCommand("copy"); done(); });
-    } else {
-      document.execCommand("copy"); // plain-http dashboards have no async clipboard
-      done();
+    // The selection is copied at once (a click is a user gesture); the async clipboard
+    // only where that failed. Its promise can wait forever in a page without focus, so
+    // the button does not wait for it.
+    var copied = false;
+    try { copied = document.execCommand("copy"); } catch (err) { copied = false; }
+    if (!copied && navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(field.value).catch(function () {});
     }
+    done();
   });
 
   var form = document.querySelector("[data-preview-form]");
