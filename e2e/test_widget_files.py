@@ -255,6 +255,63 @@ def test_refused_files_show_why_a_pasted_screenshot_is_attached_and_emoji_load_l
     assert attachment.width == 30
 
 
+def test_a_pasted_screenshot_reaches_the_agent_who_opens_it(
+    browsers: Browsers, server: DaphneServer
+) -> None:
+    """Issue #12's first flow in one piece: the visitor pastes a screenshot on the shop
+    (another origin), the agent sees its thumbnail in the transcript and opens it."""
+    visitor = browsers.shop()
+    dialog = open_chat(visitor)
+    expect(dialog).to_contain_text("We're online")
+    box = dialog.get_by_role("textbox", name="Message")
+    box.evaluate(
+        """(textarea, png) => {
+            const bytes = Uint8Array.from(atob(png), c => c.charCodeAt(0));
+            const data = new DataTransfer();
+            data.items.add(new File([bytes], "image.png", {type: "image/png"}));
+            textarea.dispatchEvent(new ClipboardEvent("paste",
+                {clipboardData: data, bubbles: true, cancelable: true}));
+        }""",
+        base64.b64encode(png_bytes((64, 40))).decode(),
+    )
+    expect(chips(dialog).get_by_role("button", name="Remove file")).to_be_visible()
+    box.press("Enter")
+    expect(dialog.get_by_role("log").locator(".m").last).to_contain_text("Sent")
+
+    alice = browsers.agent("alice")
+    alice.goto(f"{server.url}/conversations/{stored_conversation_id(visitor)}/")
+    transcript = alice.get_by_role("log", name="Transcript")
+    thumbnail = transcript.get_by_role("img", name=re.compile(r"^screenshot-.*\.png$"))
+    expect(thumbnail).to_be_visible()
+    alice.wait_for_function(
+        "img => img.complete && img.naturalWidth > 0", arg=thumbnail.element_handle()
+    )
+    thumbnail.click()
+    viewer = alice.get_by_role("dialog", name=re.compile(r"^screenshot-.*\.png$"))
+    expect(viewer).to_be_visible()
+    alice.wait_for_function(
+        "() => document.querySelector('[data-viewer-image]').naturalWidth === 64"
+    )
+
+    # A file whose name climbs directories (dropped, so the name is kept) is refused
+    # with a reason, and nothing more is stored.
+    stored = Attachment.objects.count()
+    dialog.evaluate(
+        """(panel, png) => {
+            const bytes = Uint8Array.from(atob(png), c => c.charCodeAt(0));
+            const data = new DataTransfer();
+            data.items.add(new File([bytes], "../../etc/evil.png", {type: "image/png"}));
+            panel.dispatchEvent(new DragEvent("drop",
+                {dataTransfer: data, bubbles: true, cancelable: true}));
+        }""",
+        base64.b64encode(png_bytes((10, 10))).decode(),
+    )
+    refused = chips(dialog).get_by_role("listitem").filter(has_text="evil.png")
+    expect(refused.get_by_role("button", name="Dismiss")).to_be_visible()
+    expect(dialog.get_by_role("alert")).to_have_text("This file name is not allowed.")
+    assert Attachment.objects.count() == stored
+
+
 def test_a_removed_upload_is_deleted_and_files_alone_make_a_message(
     browsers: Browsers, server: DaphneServer
 ) -> None:
