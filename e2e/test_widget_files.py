@@ -114,6 +114,35 @@ def chips(dialog: Locator) -> Locator:
     return dialog.get_by_role("list", name="Files to send")
 
 
+def _file_event(target: Locator, kind: str, name: str, data: bytes, mime: str) -> None:
+    target.evaluate(
+        """(element, [kind, name, mime, encoded]) => {
+            const bytes = Uint8Array.from(atob(encoded), c => c.charCodeAt(0));
+            const data = new DataTransfer();
+            data.items.add(new File([bytes], name, {type: mime}));
+            const init = {bubbles: true, cancelable: true};
+            if (kind === "paste") {
+                element.dispatchEvent(new ClipboardEvent("paste", {...init, clipboardData: data}));
+                return;
+            }
+            for (const type of ["dragenter", "dragover", "drop"]) {
+                element.dispatchEvent(new DragEvent(type, {...init, dataTransfer: data}));
+            }
+        }""",
+        [kind, name, mime, base64.b64encode(data).decode()],
+    )
+
+
+def paste_file(target: Locator, name: str, data: bytes, mime: str = "image/png") -> None:
+    """A file on the clipboard (and no text), pasted into ``target``."""
+    _file_event(target, "paste", name, data, mime)
+
+
+def drop_file(target: Locator, name: str, data: bytes, mime: str = "image/png") -> None:
+    """A file dragged from the desktop and dropped onto ``target``."""
+    _file_event(target, "drop", name, data, mime)
+
+
 def test_an_image_uploads_with_progress_goes_with_the_text_and_opens_in_the_viewer(
     browsers: Browsers, server: DaphneServer
 ) -> None:
@@ -209,16 +238,7 @@ def test_refused_files_show_why_a_pasted_screenshot_is_attached_and_emoji_load_l
 
     # A screenshot on the clipboard (no text), pasted into the message box.
     box = dialog.get_by_role("textbox", name="Message")
-    box.evaluate(
-        """(textarea, png) => {
-            const bytes = Uint8Array.from(atob(png), c => c.charCodeAt(0));
-            const data = new DataTransfer();
-            data.items.add(new File([bytes], "image.png", {type: "image/png"}));
-            textarea.dispatchEvent(new ClipboardEvent("paste",
-                {clipboardData: data, bubbles: true, cancelable: true}));
-        }""",
-        base64.b64encode(png_bytes((30, 30))).decode(),
-    )
+    paste_file(box, "image.png", png_bytes((30, 30)))
     pasted = chips(dialog).get_by_role("listitem")
     expect(pasted).to_contain_text(re.compile(r"screenshot-\d{4}-\d\d-\d\d-\d{6}\.png"))
     expect(pasted.get_by_role("button", name="Remove file")).to_be_visible()
@@ -264,16 +284,7 @@ def test_a_pasted_screenshot_reaches_the_agent_who_opens_it(
     dialog = open_chat(visitor)
     expect(dialog).to_contain_text("We're online")
     box = dialog.get_by_role("textbox", name="Message")
-    box.evaluate(
-        """(textarea, png) => {
-            const bytes = Uint8Array.from(atob(png), c => c.charCodeAt(0));
-            const data = new DataTransfer();
-            data.items.add(new File([bytes], "image.png", {type: "image/png"}));
-            textarea.dispatchEvent(new ClipboardEvent("paste",
-                {clipboardData: data, bubbles: true, cancelable: true}));
-        }""",
-        base64.b64encode(png_bytes((64, 40))).decode(),
-    )
+    paste_file(box, "image.png", png_bytes((64, 40)))
     expect(chips(dialog).get_by_role("button", name="Remove file")).to_be_visible()
     box.press("Enter")
     expect(dialog.get_by_role("log").locator(".m").last).to_contain_text("Sent")
@@ -296,16 +307,7 @@ def test_a_pasted_screenshot_reaches_the_agent_who_opens_it(
     # A file whose name climbs directories (dropped, so the name is kept) is refused
     # with a reason, and nothing more is stored.
     stored = Attachment.objects.count()
-    dialog.evaluate(
-        """(panel, png) => {
-            const bytes = Uint8Array.from(atob(png), c => c.charCodeAt(0));
-            const data = new DataTransfer();
-            data.items.add(new File([bytes], "../../etc/evil.png", {type: "image/png"}));
-            panel.dispatchEvent(new DragEvent("drop",
-                {dataTransfer: data, bubbles: true, cancelable: true}));
-        }""",
-        base64.b64encode(png_bytes((10, 10))).decode(),
-    )
+    drop_file(dialog, "../../etc/evil.png", png_bytes((10, 10)))
     refused = chips(dialog).get_by_role("listitem").filter(has_text="evil.png")
     expect(refused.get_by_role("button", name="Dismiss")).to_be_visible()
     expect(dialog.get_by_role("alert")).to_have_text("This file name is not allowed.")
@@ -328,16 +330,7 @@ def test_a_removed_upload_is_deleted_and_files_alone_make_a_message(
     assert Attachment.objects.count() == 0
 
     # Dropped onto the panel, then sent with no text at all.
-    dialog.evaluate(
-        """(panel) => {
-            const data = new DataTransfer();
-            data.items.add(new File(["Order 1234 never came"], "notes.txt", {type: "text/plain"}));
-            for (const type of ["dragenter", "dragover", "drop"]) {
-                panel.dispatchEvent(new DragEvent(type,
-                    {dataTransfer: data, bubbles: true, cancelable: true}));
-            }
-        }"""
-    )
+    drop_file(dialog, "notes.txt", b"Order 1234 never came", "text/plain")
     expect(chips(dialog).get_by_role("button", name="Remove file")).to_be_visible()
     dialog.get_by_role("button", name="Send").click()
     card = dialog.get_by_role("log").locator(".m.visitor")
