@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 import time
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -22,6 +20,7 @@ from chat.models import Agent, Conversation, Message, Site, Visitor
 from chat.services import agent_upsert, site_upsert
 from chat.tokens import identity_hash
 from conftest import give_presence
+from e2e.host_page import strict_host_page
 from e2e.server import DaphneServer
 from e2e.test_dashboard import sign_in
 
@@ -482,33 +481,8 @@ def test_the_panel_fills_a_small_phone_screen(
 def strict_shop(server: DaphneServer) -> Iterator[str]:
     """A shop page under a strict Content-Security-Policy (no inline styles at all), served
     by a tiny HTTP server of its own on another origin."""
-    page = (
-        '<!doctype html><html lang="en"><head><title>Strict shop</title></head>'
-        "<body><h1>Strict shop</h1>"
-        f'<script src="{server.url}/static/chat/widget.js" data-site="demo" defer></script>'
-        "</body></html>"
-    ).encode()
-    policy = (
-        f"default-src 'none'; script-src {server.url}; "
-        f"connect-src {server.url} {server.ws_url}; style-src 'none'"
-    )
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Security-Policy", policy)
-            self.end_headers()
-            self.wfile.write(page)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield f"http://localhost:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
+    with strict_host_page(server) as origin:
+        yield origin
 
 
 def test_works_under_a_strict_content_security_policy(

@@ -7,9 +7,7 @@ import base64
 import io
 import json
 import re
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +20,7 @@ from chat.models import Agent, Message, Site, Visitor
 from chat.services import agent_upsert, site_upsert
 from chat.tokens import visitor_token_issue
 from conftest import give_presence
+from e2e.host_page import strict_host_page
 from e2e.server import DaphneServer
 from e2e.test_widget import (
     Browsers,
@@ -448,33 +447,8 @@ def test_visited_pages_reach_the_visitor_record_with_the_history_api_intact(
 @pytest.fixture
 def no_blob_shop(server: DaphneServer) -> Iterator[str]:
     """A shop whose Content-Security-Policy allows no images at all (no blob:)."""
-    page = (
-        '<!doctype html><html lang="en"><head><title>Strict shop</title></head>'
-        "<body><h1>Strict shop</h1>"
-        f'<script src="{server.url}/static/chat/widget.js" data-site="demo" defer></script>'
-        "</body></html>"
-    ).encode()
-    policy = (
-        f"default-src 'none'; script-src {server.url}; "
-        f"connect-src {server.url} {server.ws_url}; style-src 'none'; img-src 'none'"
-    )
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Security-Policy", policy)
-            self.end_headers()
-            self.wfile.write(page)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield f"http://localhost:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
+    with strict_host_page(server, extra_policy="img-src 'none'") as origin:
+        yield origin
 
 
 def test_images_still_show_on_a_page_whose_policy_refuses_blob_images(
