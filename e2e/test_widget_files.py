@@ -82,7 +82,14 @@ def browsers(browser: Browser, server: DaphneServer, demo: Site) -> Iterator[Bro
 
 def console_problems(page: Page) -> list[str]:
     problems: list[str] = []
-    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on(
+        "console",
+        lambda m: (
+            problems.append(f"{m.text} ({m.location.get('url', '')})")
+            if m.type == "error"
+            else None
+        ),
+    )
     page.on("pageerror", lambda e: problems.append(str(e)))
     return problems
 
