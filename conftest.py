@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import urlparse
 
@@ -45,6 +45,19 @@ def require_service(name: str, url: str, default_port: int) -> None:
     if os.environ.get("CI"):
         pytest.fail(message + " (CI=1: tests that need it must not skip)")
     pytest.skip(message)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_channel_layer() -> Iterator[None]:
+    """Each test gets channel-layer instances of its own. pytest-asyncio gives every test
+    its own event loop, and a Redis layer keeps per-loop state (its receive lock, its
+    connections) that a task of the previous test's loop, cancelled at its close, could
+    leave behind ("Lock ... is bound to a different event loop"). A server has one loop."""
+    from channels.layers import channel_layers
+
+    channel_layers.backends.clear()
+    yield
+    channel_layers.backends.clear()
 
 
 @pytest.fixture(autouse=True)

@@ -27,6 +27,25 @@ logger = logging.getLogger(__name__)
 OUTAGE_ERRORS = (RedisConnectionError, RedisTimeoutError, ConnectionError, TimeoutError, OSError)
 
 
+def cancel_until_done(task: asyncio.Future[Any], every: float = 0.2) -> None:
+    """Cancel ``task``, and again every ``every`` seconds while it still runs.
+
+    redis-py runs every socket operation in ``asyncio.wait_for``, which on Python 3.11
+    loses a cancellation that arrives just as the operation completes; channels-redis's
+    receive then goes on polling Redis, and whoever waits for it (daphne's shutdown, a
+    closing event loop) waits for ever. Seen as a test process hung at loop close."""
+    if task.done():
+        return
+    task.cancel()
+    asyncio.get_running_loop().call_later(every, _cancel_again, task, every)
+
+
+def _cancel_again(task: asyncio.Future[Any], every: float) -> None:
+    if not task.done():
+        task.cancel()
+        asyncio.get_event_loop().call_later(every, _cancel_again, task, every)
+
+
 class ResilientRedisChannelLayer(RedisChannelLayer):  # type: ignore[misc]
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -55,7 +74,12 @@ class ResilientRedisChannelLayer(RedisChannelLayer):  # type: ignore[misc]
             # cancelled consumer always ends (daphne's shutdown waited on them forever).
             inner = asyncio.ensure_future(super().receive(channel))
             try:
-                message = await inner
+                # Shielded: a cancelled consumer returns at once, and the read is then
+                # cancelled until it ends (see cancel_until_done), never waited for.
+                message = await asyncio.shield(inner)
+            except asyncio.CancelledError:
+                cancel_until_done(inner)
+                raise
             except OUTAGE_ERRORS as exc:
                 if task is not None and task.cancelling():
                     raise asyncio.CancelledError from exc

@@ -92,3 +92,29 @@ async def test_an_outage_is_waited_out_and_counted_as_a_recovery(
     layer = ResilientRedisChannelLayer(hosts=["redis://127.0.0.1:1"])
     assert await asyncio.wait_for(layer.receive("specific.test!abc"), 5) == {"type": "back"}
     assert layer.recoveries == 1
+
+
+async def test_a_read_that_swallows_a_cancellation_is_cancelled_again_until_it_ends() -> None:
+    """Python 3.11's wait_for (inside redis-py) can lose a cancellation; the Redis read
+    then polls on and a closing loop waits for it for ever. It is cancelled again."""
+    import asyncio
+
+    from chat.layers import cancel_until_done
+
+    swallowed = []
+
+    async def stubborn_read() -> None:
+        while True:
+            try:
+                await asyncio.sleep(10)
+            except asyncio.CancelledError:
+                if not swallowed:
+                    swallowed.append(True)  # the lost cancellation: go on polling
+                    continue
+                raise
+
+    task = asyncio.ensure_future(stubborn_read())
+    await asyncio.sleep(0)
+    cancel_until_done(task, every=0.05)
+    done, _ = await asyncio.wait({task}, timeout=2)
+    assert task in done and task.cancelled() and swallowed == [True]
