@@ -51,7 +51,8 @@ lint: install
 test: install browser lint test-only
 
 # Without PYTEST_ARGS: the tests that need no server of their own run two at a time
-# (pytest-xdist, a file per worker), then those that start daphne, Redis or a browser,
+# (pytest-xdist, a file per worker; a worker that dies ends the run instead of being
+# replaced, which could leave xdist waiting), then those that start daphne, Redis or a browser,
 # one at a time (they time real sockets). With PYTEST_ARGS: exactly what is asked.
 PARALLEL_TESTS := chat dashboard --ignore=chat/tests/test_scaleout.py --ignore=chat/tests/test_makefile.py --ignore=chat/tests/test_deploy.py
 SERIAL_TESTS := chat/tests/test_scaleout.py chat/tests/test_makefile.py chat/tests/test_deploy.py e2e
@@ -61,8 +62,8 @@ test-only: install
 	if [ -n "$(PYTEST_ARGS)" ]; then \
 	  echo "$(UV) run pytest $(PYTEST_ARGS)"; $(UV) run pytest $(PYTEST_ARGS); \
 	else \
-	  echo "$(UV) run pytest -n 2 --dist loadfile $(PARALLEL_TESTS)"; \
-	  $(UV) run pytest -n 2 --dist loadfile $(PARALLEL_TESTS) && \
+	  echo "$(UV) run pytest -n 2 --dist loadfile --max-worker-restart 0 $(PARALLEL_TESTS)"; \
+	  $(UV) run pytest -n 2 --dist loadfile --max-worker-restart 0 $(PARALLEL_TESTS) && \
 	  echo "$(UV) run pytest $(SERIAL_TESTS)" && $(UV) run pytest $(SERIAL_TESTS); \
 	fi
 
