@@ -283,10 +283,6 @@ def conversations_by_pk(*, pks: Iterable[int]) -> list[Conversation]:
     return list(Conversation.objects.filter(pk__in=ids).select_related("assignee__user"))
 
 
-def conversation_by_pk(*, pk: int) -> Conversation | None:
-    return Conversation.objects.filter(pk=pk).select_related("visitor", "assignee__user").first()
-
-
 def visitor_of_site(*, visitor_id: uuid.UUID, site: Site) -> Visitor | None:
     return Visitor.objects.filter(pk=visitor_id, site=site).first()
 

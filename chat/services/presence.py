@@ -134,19 +134,15 @@ def _agent_flip(*, agent_id: int, available: bool) -> bool:
 
 def visitor_presence_refresh(*, visitor_id: uuid.UUID) -> bool:
     """Bring one visitor's flag in line with their leases; tell the agents watching."""
-    return _visitor_flip(
-        visitor_id=visitor_id, present=selectors.visitor_present(visitor_id=visitor_id)
-    )
-
-
-def _visitor_flip(*, visitor_id: uuid.UUID, present: bool) -> bool:
+    present = selectors.visitor_present(visitor_id=visitor_id)
     return bool(visitors_flip(visitor_ids=[visitor_id], present=present))
 
 
 def visitors_flip(*, visitor_ids: Sequence[uuid.UUID], present: bool) -> int:
     """Set these visitors present (or gone) where their flag says otherwise, and tell the
-    agents watching their live conversations. Three statements for any number of
-    visitors; how many changed."""
+    agents watching their live conversations. One UPDATE and one read of their
+    conversations for any number of visitors (plus what each redraw reads); how many
+    changed."""
     if not visitor_ids:
         return 0
     with transaction.atomic():
