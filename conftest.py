@@ -11,6 +11,7 @@ from urllib.parse import urlparse
 
 import pytest
 from channels.testing import WebsocketCommunicator
+from django.conf import settings
 from django.test import Client
 
 from chat.models import Agent, Site
@@ -45,6 +46,17 @@ def require_service(name: str, url: str, default_port: int) -> None:
     if os.environ.get("CI"):
         pytest.fail(message + " (CI=1: tests that need it must not skip)")
     pytest.skip(message)
+
+
+@pytest.fixture(autouse=True)
+def _default_language() -> Iterator[None]:
+    """Every test starts in the default language: a German socket or request of an
+    earlier test on the same thread must not leave German active for the next."""
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture(autouse=True)
