@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
+import subprocess
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import urlparse
@@ -210,3 +213,69 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
     for leftover in Path(__file__).resolve().parent.glob(f"var/test-{os.getpid()}.sqlite3-*"):
         leftover.unlink(missing_ok=True)
+
+
+class PrivateRedis:
+    """A redis-server of a test's own on a free port: it can be stopped, killed and
+    restarted without disturbing anything else using the machine's Redis."""
+
+    def __init__(self) -> None:
+        binary = shutil.which("redis-server")
+        if binary is None:
+            if os.environ.get("CI"):
+                pytest.fail("redis-server is not installed (CI=1: this test must not skip)")
+            pytest.skip("redis-server is not installed")
+        self.binary = binary
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.port = int(sock.getsockname()[1])
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [
+                self.binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for _ in range(100):
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                    return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("private redis-server did not start")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(10)
+            self.process = None
+
+    def kill(self) -> None:
+        """SIGKILL: no goodbye to clients, nothing kept (it never saved to disk)."""
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait(10)
+            self.process = None
+
+
+@pytest.fixture
+def redis_server() -> Iterator[PrivateRedis]:
+    redis = PrivateRedis()
+    redis.start()
+    yield redis
+    redis.stop()

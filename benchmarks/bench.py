@@ -41,6 +41,7 @@ import shutil
 import signal
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -101,6 +102,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--open-concurrency", type=int, default=20)
     parser.add_argument("--keep-logs", type=Path, help="copy the servers' logs here")
     parser.add_argument("--profile", type=Path, help="py-spy speedscope output (knee)")
+    parser.add_argument(
+        "--profile-baseline",
+        type=Path,
+        help="py-spy speedscope output for the baseline's knee run (same rate and flags)",
+    )
     parser.add_argument("--profile-rate", type=float, help="step to profile (default: first)")
     parser.add_argument("--py-spy", default="py-spy", help="path of the py-spy binary")
     parser.add_argument("--profile-gil", action="store_true", help="py-spy --gil (on-CPU)")
@@ -211,6 +217,8 @@ class Run:
                 lambda i: traffic.baseline_conversation(i, baseline.ws), args.conversations, 50
             )
             say(opened("baseline", convs, errors, seconds, args.conversations))
+            spy: list[subprocess.Popen[bytes]] = []
+            profile_rate = args.profile_rate or args.rates[0]
             steps, knee = await traffic.step_up(
                 convs,
                 label=f"baseline {backend.kind}",
@@ -219,9 +227,16 @@ class Run:
                 server_pids=[baseline.pid],
                 server_cpus=cpu_list(args.server_cpu),
                 deadline=self.deadline,
+                profile_rate=profile_rate,
+                profile_start=(
+                    self.profiler(baseline.pid, args.profile_baseline, spy)
+                    if args.profile_baseline
+                    else None
+                ),
             )
             await traffic.close_all(convs)
             out["baseline"] = summary(steps, knee, args.rates, len(convs), errors)
+            self.profile_summary(spy, args.profile_baseline, profile_rate, out["baseline"])
         finally:
             baseline.stop()
         product_knee, baseline_knee = out["product"]["knee"], out["baseline"]["knee"]
@@ -249,17 +264,6 @@ class Run:
         say(opened(label, convs, errors, seconds, args.conversations))
         spy: list[subprocess.Popen[bytes]] = []
         profile_rate = args.profile_rate or args.rates[0]
-
-        def start_profile(duration: float) -> object:
-            assert args.profile is not None
-            command = [args.py_spy, "record", "--pid", str(servers[0].pid)]
-            command += ["--duration", str(int(duration)), "--rate", "100"]
-            command += ["--format", "speedscope", "-o", str(args.profile)]
-            if args.profile_gil:
-                command.append("--gil")
-            spy.append(subprocess.Popen(command, stdout=subprocess.DEVNULL))
-            return spy[-1]
-
         steps, knee = await traffic.step_up(
             convs,
             label=f"{label} {backend.kind}",
@@ -269,20 +273,49 @@ class Run:
             server_cpus=sorted({c for s in servers for c in cpu_list(s.cpu)}),
             deadline=self.deadline,
             profile_rate=profile_rate,
-            profile_start=start_profile if args.profile and many == 1 else None,
+            profile_start=(
+                self.profiler(servers[0].pid, args.profile, spy)
+                if args.profile and many == 1
+                else None
+            ),
         )
         await traffic.close_all(convs)
         result = summary(steps, knee, args.rates, len(convs), errors)
         result["open_seconds"] = round(seconds, 1)
+        self.profile_summary(spy, args.profile, profile_rate, result)
+        return result
+
+    def profiler(
+        self, pid: int, path: Path, spy: list[subprocess.Popen[bytes]]
+    ) -> Callable[[float], object]:
+        """A profile_start for traffic.step_up: py-spy on ``pid`` for one step."""
+
+        def start(duration: float) -> object:
+            command = [self.args.py_spy, "record", "--pid", str(pid)]
+            command += ["--duration", str(int(duration)), "--rate", "100"]
+            command += ["--format", "speedscope", "-o", str(path)]
+            if self.args.profile_gil:
+                command.append("--gil")
+            spy.append(subprocess.Popen(command, stdout=subprocess.DEVNULL))
+            return spy[-1]
+
+        return start
+
+    def profile_summary(
+        self,
+        spy: list[subprocess.Popen[bytes]],
+        path: Path | None,
+        rate: float,
+        result: dict[str, Any],
+    ) -> None:
         for process in spy:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 process.wait(30)
-            if args.profile and args.profile.exists():
-                top = profile_top.summarize(args.profile, 20)
-                result["profile"] = {"file": str(args.profile), "rate": profile_rate, **top}
-                say(f"  py-spy profile at {profile_rate:.0f} msg/s offered:")
-                say("    " + profile_top.render(top).replace("\n", "\n    "))
-        return result
+        if spy and path is not None and path.exists():
+            top = profile_top.summarize(path, 20)
+            result["profile"] = {"file": str(path), "rate": rate, **top}
+            say(f"  py-spy profile at {rate:.0f} msg/s offered:")
+            say("    " + profile_top.render(top).replace("\n", "\n    "))
 
     async def memory(self, backend: harness.Backend, out: dict[str, Any]) -> None:
         args = self.args

@@ -118,14 +118,16 @@ class SocketKeeper:
             raise
         layer = get_channel_layer()
         failed: set[tuple[str, str]] = set()
+        error: Exception | None = None
         for group, channel in discards:
             try:
                 await layer.group_discard(group, channel)
-            except Exception:
+            except Exception as exc:
                 failed.add((group, channel))
+                error = error or exc
         if failed:
             self.discards |= failed
-            raise ConnectionError(f"could not leave {len(failed)} groups")
+            raise ConnectionError(f"could not leave {len(failed)} groups: {error!r}") from error
 
     async def refresh(self, *, resync: bool) -> None:
         """Re-join every socket's groups; with ``resync``, ask each to resend what it may

@@ -7,8 +7,10 @@ from typing import Any
 
 import pytest
 from channels_redis.core import RedisChannelLayer
+from redis.exceptions import MaxConnectionsError
 
 from chat.layers import InMemoryChannelLayer, ResilientRedisChannelLayer
+from conftest import PrivateRedis
 
 
 async def test_a_full_channel_hears_resync_before_its_next_message() -> None:
@@ -118,3 +120,30 @@ async def test_a_read_that_swallows_a_cancellation_is_cancelled_again_until_it_e
     cancel_until_done(task, every=0.05)
     done, _ = await asyncio.wait({task}, timeout=2)
     assert task in done and task.cancelled() and swallowed == [True]
+
+
+async def burst_of_joins(layer: RedisChannelLayer, n: int) -> str:
+    channel = await layer.new_channel()
+    await asyncio.gather(*(layer.group_add(f"burst{i}", channel) for i in range(n)))
+    return channel
+
+
+@pytest.mark.redis
+async def test_a_burst_of_commands_waits_for_a_free_connection_instead_of_failing(
+    redis_server: PrivateRedis,
+) -> None:
+    """A reconnect storm joins groups faster than connections come free. The stock pool
+    refuses the excess (visitors were told "Something went wrong"); ours queues it."""
+    host = {"address": redis_server.url, "max_connections": 2}
+    with pytest.raises(MaxConnectionsError):
+        await burst_of_joins(RedisChannelLayer(hosts=[host]), 40)
+
+    layer = ResilientRedisChannelLayer(hosts=[host])
+    channel = await burst_of_joins(layer, 40)
+    for i in range(40):
+        await layer.group_send(f"burst{i}", {"type": "x", "n": i})
+    got = [(await layer.receive(channel))["n"] for _ in range(40)]
+    assert got == list(range(40))
+    pool = layer.connection(0).connection_pool
+    assert pool.max_connections == 2
+    await layer.flush()

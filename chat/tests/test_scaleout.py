@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
-import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -22,76 +20,11 @@ from websockets.sync.client import ClientConnection, connect
 
 from chat.models import Agent, Conversation, Message
 from chat.services import agent_upsert, site_upsert
-from conftest import give_presence
-from e2e.server import DaphneServer, free_port
+from conftest import PrivateRedis, give_presence
+from e2e.server import DaphneServer
 from e2e.visitor_client import ScriptedVisitor
 
 pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
-
-
-class PrivateRedis:
-    def __init__(self) -> None:
-        binary = shutil.which("redis-server")
-        if binary is None:
-            import os
-
-            if os.environ.get("CI"):
-                pytest.fail("redis-server is not installed (CI=1: this test must not skip)")
-            pytest.skip("redis-server is not installed")
-        self.binary = binary
-        self.port = free_port()
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [
-                self.binary,
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        import socket
-
-        for _ in range(100):
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
-                    return
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError("private redis-server did not start")
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            self.process.wait(10)
-            self.process = None
-
-    def kill(self) -> None:
-        """SIGKILL: no goodbye to clients, nothing kept (it never saved to disk)."""
-        if self.process is not None:
-            self.process.kill()
-            self.process.wait(10)
-            self.process = None
-
-
-@pytest.fixture
-def redis_server() -> Iterator[PrivateRedis]:
-    redis = PrivateRedis()
-    redis.start()
-    yield redis
-    redis.stop()
 
 
 @pytest.fixture
