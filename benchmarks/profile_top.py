@@ -5,9 +5,11 @@
 Functions are grouped by name and file (py-spy records the line being run in each frame,
 which would split a function over its call sites). "inclusive": samples with the
 function anywhere on the stack; "self": samples where it is the innermost frame;
-"under X": what X's direct callees take (where X spends its time). The percentages are
-of all samples of all threads. "project" frames are the product's own code (not under
-site-packages or the standard library).
+"under X": what X's direct callees take (where X spends its time); "self by package": the
+innermost frames grouped by the installed package (or standard-library module) they are
+in, which shows how much of a process is the web server and channels rather than its own
+code. The percentages are of all samples of all threads. "project" frames are the
+product's own code (not under site-packages or the standard library).
 """
 
 from __future__ import annotations
@@ -33,6 +35,18 @@ def short(path: str) -> str:
     return path
 
 
+def package(path: str) -> str:
+    """The distribution a frame's file belongs to: ``twisted``, ``stdlib asyncio``,
+    ``project``..."""
+    if "site-packages/" in path:
+        top = path.split("site-packages/", 1)[1].split("/", 1)[0]
+        return top.removesuffix(".py").split(".", 1)[0].lstrip("_")
+    if "/lib/python" in path:
+        rest = path.rsplit("/lib/python", 1)[-1].split("/", 2)
+        return "stdlib " + (rest[1].removesuffix(".py") if len(rest) > 1 else "?")
+    return "project" if path.startswith("/") else path or "?"
+
+
 def is_project(path: str) -> bool:
     return "/lib/python" not in path and "site-packages" not in path and path.startswith("/")
 
@@ -44,6 +58,7 @@ def summarize(path: Path, top: int = 25) -> dict[str, Any]:
     project_frames = {i for i, f in enumerate(frames) if is_project(f.get("file") or "")}
     inclusive: Counter[str] = Counter()
     own: Counter[str] = Counter()
+    packages: Counter[str] = Counter()
     project: Counter[str] = Counter()
     threads: Counter[str] = Counter()
     under: dict[str, Counter[str]] = {name: Counter() for name in FOCUS}
@@ -57,6 +72,7 @@ def summarize(path: Path, top: int = 25) -> dict[str, Any]:
                 inclusive[name] += 1
             if stack:
                 own[keys[stack[-1]]] += 1
+                packages[package(frames[stack[-1]].get("file") or "")] += 1
             for name in {keys[i] for i in stack if i in project_frames}:
                 project[name] += 1
             for focus in FOCUS:
@@ -75,6 +91,7 @@ def summarize(path: Path, top: int = 25) -> dict[str, Any]:
         "project_inclusive": table(project),
         "inclusive": table(inclusive),
         "self": table(own),
+        "self by package": table(packages, 12),
         **{f"under {focus}": table(under[focus], 12) for focus in FOCUS},
     }
 

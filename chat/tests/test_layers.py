@@ -147,3 +147,57 @@ async def test_a_burst_of_commands_waits_for_a_free_connection_instead_of_failin
     pool = layer.connection(0).connection_pool
     assert pool.max_connections == 2
     await layer.flush()
+
+
+@pytest.mark.redis
+async def test_a_batch_of_group_sends_reaches_each_member_in_order(
+    redis_server: PrivateRedis,
+) -> None:
+    layer = ResilientRedisChannelLayer(hosts=[redis_server.url])
+    first, second = await layer.new_channel(), await layer.new_channel()
+    await layer.group_add("one", first)
+    await layer.group_add("both", first)
+    await layer.group_add("both", second)
+    batch: list[tuple[str, dict[str, Any]]] = [
+        ("one", {"type": "x", "n": 0}),
+        ("both", {"type": "x", "n": 1}),
+        ("nobody", {"type": "x", "n": 2}),
+        ("one", {"type": "x", "n": 3}),
+    ]
+    await layer.group_send_many(batch)
+    await layer.group_send_many([("both", {"type": "x", "n": 4}), ("one", {"type": "x", "n": 5})])
+    await layer.group_send("both", {"type": "x", "n": 6})  # the stock path after it
+    assert [(await layer.receive(first))["n"] for _ in range(6)] == [0, 1, 3, 4, 5, 6]
+    assert [(await layer.receive(second))["n"] for _ in range(3)] == [1, 4, 6]
+    assert await layer.connection(0).zcard(layer.prefix + layer.non_local_name(first)) == 0
+    await layer.flush()
+
+
+@pytest.mark.redis
+async def test_a_batch_respects_capacity_and_another_process_hears_its_share(
+    redis_server: PrivateRedis,
+) -> None:
+    sender = ResilientRedisChannelLayer(hosts=[redis_server.url], capacity=2)
+    here = await sender.new_channel()
+    other_process = ResilientRedisChannelLayer(hosts=[redis_server.url], capacity=2)
+    there = await other_process.new_channel()
+    for channel in (here, there):
+        await sender.group_add("g", channel)
+    await sender.group_send_many([("g", {"type": "x", "n": n}) for n in range(4)])
+    # Two fitted in each process's queue; the other two were refused, as group_send does.
+    assert [(await sender.receive(here))["n"] for _ in range(2)] == [0, 1]
+    assert [(await other_process.receive(there))["n"] for _ in range(2)] == [0, 1]
+    for layer in (sender, other_process):
+        with pytest.raises(TimeoutError):
+            async with asyncio.timeout(0.3):
+                await layer.receive(here if layer is sender else there)
+        await layer.flush()
+
+
+async def test_the_in_memory_layer_takes_the_same_batches() -> None:
+    layer = InMemoryChannelLayer()
+    channel = await layer.new_channel()
+    await layer.group_add("g", channel)
+    await layer.group_send_many([("g", {"type": "x", "n": 0}), ("h", {"type": "x", "n": 1})])
+    await layer.group_send_many([("g", {"type": "x", "n": 2})])
+    assert [(await layer.receive(channel))["n"] for _ in range(2)] == [0, 2]
