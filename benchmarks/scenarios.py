@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from harness import Server, rss_kb
+from harness import Server, cpu_seconds, rss_kb
 from traffic import ms, percentile, quiesce, recv_until, ws_connect
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
@@ -237,11 +237,12 @@ async def reconnect_storm(
     for task in readers:
         task.cancel()
     results: list[dict[str, Any]] = [{} for _ in held]
-    storm_start = time.perf_counter()
+    storm_start, cpu_start = time.perf_counter(), cpu_seconds(server.pid)
     await asyncio.gather(
         *(_reconnect(server.ws, h, window, limit, r) for h, r in zip(held, results, strict=True))
     )
     storm_seconds = time.perf_counter() - storm_start
+    storm_cpu = cpu_seconds(server.pid) - cpu_start
     await close_sockets([h["ws"] for h in held])
     sessions = [r["session"] for r in results if "session" in r]
     backlogs = [r["backlog"] for r in results if "backlog" in r]
@@ -268,6 +269,10 @@ async def reconnect_storm(
         "backlog_p99_ms": ms(percentile(backlogs, 0.99)),
         "backlog_max_ms": ms(max(backlogs, default=None)),
         "storm_seconds": round(storm_seconds, 1),
+        # The server's CPU time over the storm, per reconnected socket: a storm on one
+        # process cannot end sooner than sockets x this.
+        "server_cpu_seconds": round(storm_cpu, 1),
+        "server_cpu_ms_per_socket": round(1000 * storm_cpu / max(len(held), 1), 2),
     }
 
 
