@@ -229,14 +229,18 @@ class Run:
                 deadline=self.deadline,
                 profile_rate=profile_rate,
                 profile_start=(
-                    self.profiler(baseline.pid, args.profile_baseline, spy)
+                    self.profiler(
+                        baseline.pid, per_config(args.profile_baseline, backend.kind), spy
+                    )
                     if args.profile_baseline
                     else None
                 ),
             )
             await traffic.close_all(convs)
             out["baseline"] = summary(steps, knee, args.rates, len(convs), errors)
-            self.profile_summary(spy, args.profile_baseline, profile_rate, out["baseline"])
+            self.profile_summary(
+                spy, per_config(args.profile_baseline, backend.kind), profile_rate, out["baseline"]
+            )
         finally:
             baseline.stop()
         product_knee, baseline_knee = out["product"]["knee"], out["baseline"]["knee"]
@@ -274,7 +278,7 @@ class Run:
             deadline=self.deadline,
             profile_rate=profile_rate,
             profile_start=(
-                self.profiler(servers[0].pid, args.profile, spy)
+                self.profiler(servers[0].pid, per_config(args.profile, backend.kind), spy)
                 if args.profile and many == 1
                 else None
             ),
@@ -282,13 +286,14 @@ class Run:
         await traffic.close_all(convs)
         result = summary(steps, knee, args.rates, len(convs), errors)
         result["open_seconds"] = round(seconds, 1)
-        self.profile_summary(spy, args.profile, profile_rate, result)
+        self.profile_summary(spy, per_config(args.profile, backend.kind), profile_rate, result)
         return result
 
     def profiler(
-        self, pid: int, path: Path, spy: list[subprocess.Popen[bytes]]
+        self, pid: int, path: Path | None, spy: list[subprocess.Popen[bytes]]
     ) -> Callable[[float], object]:
         """A profile_start for traffic.step_up: py-spy on ``pid`` for one step."""
+        assert path is not None
 
         def start(duration: float) -> object:
             command = [self.args.py_spy, "record", "--pid", str(pid)]
@@ -444,6 +449,11 @@ class Run:
 
 def cpu_list(cpus: str) -> list[int]:
     return [int(c) for c in cpus.split(",")]
+
+
+def per_config(path: Path | None, kind: str) -> Path | None:
+    """A profile's file for one configuration: ``out.json`` -> ``out.sqlite.json``."""
+    return None if path is None else path.with_name(f"{path.stem}.{kind}{path.suffix}")
 
 
 def summary(
