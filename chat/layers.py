@@ -73,6 +73,28 @@ end
 return over
 """
 
+# A process's receive loop takes the next message of its channel in one round trip when
+# one is waiting: the message moves to the in-flight backup queue as channels-redis'
+# own receive does (so a receive cancelled mid-way loses nothing), and the previous
+# message, handed over since, is dropped from it in the same call. ARGV[1] "restore":
+# the previous receive did not finish, so what is in flight goes back to the queue first
+# (channels-redis' cleanup). Returns false when the queue is empty.
+POP_LUA = """
+if ARGV[1] == 'restore' then
+    local backed_up = redis.call('ZRANGE', KEYS[2], 0, -1, 'WITHSCORES')
+    for i = #backed_up, 1, -2 do
+        redis.call('ZADD', KEYS[1], backed_up[i], backed_up[i - 1])
+    end
+end
+redis.call('DEL', KEYS[2])
+local popped = redis.call('ZPOPMIN', KEYS[1])
+if popped[1] == nil then
+    return false
+end
+redis.call('ZADD', KEYS[2], popped[2], popped[1])
+return popped[1]
+"""
+
 # Redis connections one process's layer may hold at once (its receive loop holds one);
 # more concurrent commands wait up to POOL_WAIT_SECONDS for one to come free.
 POOL_CONNECTIONS = 100
@@ -104,6 +126,8 @@ class ResilientRedisChannelLayer(RedisChannelLayer):  # type: ignore[misc]
         # The score of this layer's last batched push: scores only grow, so the pushes of
         # one batch (and of the next) are popped in the order they were sent.
         self._last_score = 0.0
+        # Process channels whose last receive handed its message over (see receive_single).
+        self._handed_over: set[str] = set()
         # One event per event loop: an asyncio.Event belongs to the loop that first waits.
         self._recovered: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Event] = (
             weakref.WeakKeyDictionary()
@@ -151,6 +175,39 @@ class ResilientRedisChannelLayer(RedisChannelLayer):  # type: ignore[misc]
                     self.announce_recovery()
                 continue
             return message
+
+    async def receive_single(self, channel: str) -> Any:
+        """The next message of a channel, as channels-redis' own, in one round trip
+        instead of four when one is waiting (``POP_LUA``).
+
+        Stock, every message of the process's channel costs a cleanup script, a blocking
+        pop, an insert into the in-flight backup and a task that removes it from there
+        again: with two sockets hearing each chat message, eight Redis commands a
+        message, the largest part of the server's Redis work. The backup keeps its
+        meaning: a message is dropped from it only once the receive that took it has
+        returned it (this process's receives of a channel run one at a time, under the
+        receive lock and the channel's clean lock), and after a receive that did not
+        return, what is in flight goes back to the queue. An empty queue falls back to
+        the stock blocking receive."""
+        if not channel.endswith("!"):  # general channels (not used here): stock
+            return await super().receive_single(channel)
+        key = self.prefix + channel
+        mode = "drop" if key in self._handed_over else "restore"
+        self._handed_over.discard(key)
+        await self.receive_clean_locks.acquire(key)
+        try:
+            content = await self.connection(self.consistent_hash(channel)).eval(
+                POP_LUA, 2, key, self._backup_channel_name(key), mode
+            )
+        finally:
+            self.receive_clean_locks.release(key)
+        if not content:
+            result = await super().receive_single(channel)
+        else:
+            message = self.deserialize(content)
+            result = (message.pop("__asgi_channel__", channel), message)
+        self._handed_over.add(key)
+        return result
 
     async def group_send_many(self, sends: list[tuple[str, dict[str, Any]]]) -> None:
         """``group_send`` for each (group, message) in turn, in two round trips per Redis

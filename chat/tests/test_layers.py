@@ -201,3 +201,68 @@ async def test_the_in_memory_layer_takes_the_same_batches() -> None:
     await layer.group_send_many([("g", {"type": "x", "n": 0}), ("h", {"type": "x", "n": 1})])
     await layer.group_send_many([("g", {"type": "x", "n": 2})])
     assert [(await layer.receive(channel))["n"] for _ in range(2)] == [0, 2]
+
+
+@pytest.mark.redis
+async def test_a_process_channel_takes_waiting_messages_in_one_call_and_never_twice(
+    redis_server: PrivateRedis,
+) -> None:
+    layer = ResilientRedisChannelLayer(hosts=[redis_server.url])
+    first, second = await layer.new_channel(), await layer.new_channel()
+    await layer.group_add("g", first)
+    await layer.group_add("g", second)
+    redis = layer.connection(0)
+    key = layer.prefix + layer.non_local_name(first)
+    inflight = layer._backup_channel_name(key)
+    for n in range(3):
+        await layer.group_send("g", {"type": "x", "n": n})
+    commands: list[Any] = []
+    real_execute = redis.execute_command
+
+    async def counting(*args: Any, **options: Any) -> Any:
+        commands.append(args[0])
+        return await real_execute(*args, **options)
+
+    redis.execute_command = counting  # type: ignore[method-assign]
+    assert [(await layer.receive(first))["n"] for _ in range(3)] == [0, 1, 2]
+    assert [(await layer.receive(second))["n"] for _ in range(3)] == [0, 1, 2]
+    # One command a message, each for both local channels (channels-redis: four).
+    assert commands == ["EVAL"] * 3
+    redis.execute_command = real_execute  # type: ignore[method-assign]
+    assert await redis.zcard(inflight) == 1  # the last one, until the next receive
+
+    # The queue is empty: the next receive waits (channels-redis' blocking pop) and the
+    # message handed over before is not put back and heard again.
+    waiter = asyncio.ensure_future(layer.receive(first))
+    await asyncio.sleep(0.2)
+    assert not waiter.done()
+    assert await redis.zcard(inflight) == 0
+    await layer.group_send("g", {"type": "x", "n": 3})
+    assert (await asyncio.wait_for(waiter, 5))["n"] == 3
+    assert (await layer.receive(second))["n"] == 3
+    await layer.flush()
+
+
+@pytest.mark.redis
+async def test_a_message_taken_by_a_receive_that_did_not_return_is_received_again(
+    redis_server: PrivateRedis,
+) -> None:
+    layer = ResilientRedisChannelLayer(hosts=[redis_server.url])
+    channel = await layer.new_channel()
+    await layer.group_add("g", channel)
+    for n in range(2):
+        await layer.group_send("g", {"type": "x", "n": n})
+    redis = layer.connection(0)
+    real_eval = redis.eval
+
+    async def cancelled_after_redis_ran_it(*args: Any) -> Any:
+        await real_eval(*args)
+        redis.eval = real_eval  # type: ignore[method-assign]
+        raise asyncio.CancelledError
+
+    redis.eval = cancelled_after_redis_ran_it  # type: ignore[method-assign]
+    with pytest.raises(asyncio.CancelledError):
+        await RedisChannelLayer.receive(layer, channel)
+    async with asyncio.timeout(5):
+        assert [(await layer.receive(channel))["n"] for _ in range(2)] == [0, 1]
+    await layer.flush()
