@@ -117,11 +117,13 @@ async def idle_memory(
     await asyncio.sleep(1.0)
     before = rss_kb(server.pid)
     sockets, errors, seconds = await open_sockets(dashboards, concurrency)
+    cpu_start = cpu_seconds(server.pid)
     more, more_errors, more_seconds = await open_sockets(visitors, concurrency)
     sockets += more
     errors += more_errors
     readers = [asyncio.create_task(_sink(ws)) for ws in sockets]
     await quiesce([server.pid])
+    visitors_cpu = cpu_seconds(server.pid) - cpu_start
     await asyncio.sleep(1.0)
     after = rss_kb(server.pid)
     for task in readers:
@@ -136,6 +138,12 @@ async def idle_memory(
         "rss_before_mb": round(before / 1024, 1),
         "rss_open_mb": round(after / 1024, 1),
         "kb_per_socket": round((after - before) / len(sockets), 1) if sockets else None,
+        # The server's CPU for opening the visitor sockets (and what they say first),
+        # per socket: what a socket costs the web server before any chat work, for the
+        # baseline.
+        "visitor_open_cpu_ms_per_socket": (
+            round(1000 * visitors_cpu / len(more), 2) if more else None
+        ),
     }
 
 
