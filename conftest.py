@@ -75,14 +75,26 @@ def _fresh_channel_layer() -> Iterator[None]:
     channel_layers.backends.clear()
 
 
-@pytest.fixture(autouse=True)
-def _fresh_rate_limits() -> None:
-    """Rate-limit counters live in the cache; each test starts with none. (Only those:
-    on Redis, the channel layer shares the database, so no FLUSHDB.)"""
-    from django.core.cache import cache
+def _clear_own_keys(self: Any) -> None:
+    """``RedisCache.clear`` for tests: this run's (and this worker's) keys only. Django's
+    own is FLUSHDB, which also wiped the other pytest-xdist worker's cache entries and
+    channel-layer groups on the shared Redis database (a cached value vanished between
+    a test's set and get)."""
+    client = self._cache.get_client(write=True)
+    for key in client.scan_iter(match=self.make_key("*")):
+        client.delete(key)
 
-    backend: Any = cache
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rate-limit counters live in the cache; each test starts with none. (Only those:
+    on Redis, the channel layer shares the database, so no FLUSHDB; a test's own
+    ``cache.clear()`` clears only this worker's keys.)"""
+    from django.core.cache import cache, caches
+
+    backend: Any = caches["default"]
     if hasattr(backend, "_cache") and hasattr(backend._cache, "get_client"):
+        monkeypatch.setattr(type(backend), "clear", _clear_own_keys)
         client = backend._cache.get_client(write=True)
         for key in client.scan_iter(match=cache.make_key("chat:*")):
             client.delete(key)

@@ -6,6 +6,9 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 PRODUCTION = {
@@ -86,3 +89,23 @@ def test_each_xdist_worker_gets_its_own_channel_and_cache_prefix() -> None:
         "parley-test-42-gw0|parley-test-42-gw0",
         "parley-test-42-gw1|parley-test-42-gw1",
     ]
+
+
+def test_a_tests_cache_clear_leaves_the_other_workers_keys() -> None:
+    """On Redis, Django's cache.clear() is FLUSHDB: in one test it wiped the other
+    worker's cached site hours between that test's set and get."""
+    from django.core.cache import cache, caches
+
+    backend: Any = caches["default"]
+    if not hasattr(backend._cache, "get_client"):
+        pytest.skip("the cache is not Redis here (CI's second stage runs this)")
+    client = backend._cache.get_client(write=True)
+    other_worker = "parley-test-other-gw9:1:kept"
+    client.set(other_worker, "1", ex=60)
+    cache.set("mine", 1, 60)
+    try:
+        cache.clear()
+        assert cache.get("mine") is None
+        assert client.get(other_worker) == b"1"
+    finally:
+        client.delete(other_worker)
