@@ -87,7 +87,14 @@ def test_two_agents_claim_reply_note_resolve_and_survive_a_restart(
     alice.get_by_role("list", name="Waiting conversations").get_by_role("link").first.click()
     expect(alice.get_by_role("log", name="Transcript")).to_contain_text("Hello, my order is late")
     expect(alice.locator("body")).to_have_attribute("data-connection", "online")
-    alice.get_by_role("button", name="Claim").click()
+    # Before the sockets first open, the forms they send are not clickable (a click would
+    # submit a plain GET and reload the page instead of claiming).
+    claim = alice.get_by_role("button", name="Claim")
+    alice.evaluate("document.body.setAttribute('data-connection', 'connecting')")
+    assert claim.evaluate("b => getComputedStyle(b).pointerEvents") == "none"
+    alice.evaluate("document.body.setAttribute('data-connection', 'online')")
+    assert claim.evaluate("b => getComputedStyle(b).pointerEvents") == "auto"
+    claim.click()
     expect(bob.get_by_role("list", name="Waiting conversations").get_by_role("link")).to_have_count(
         0
     )
