@@ -279,7 +279,10 @@ def test_reconnects_after_a_restart_without_losing_or_doubling_messages(
     )
     server.start()
 
-    expect(offline).to_contain_text("Sent", timeout=20000)
+    # The widget retries with full-jitter backoff capped at 30 s (docs/protocol.md), and
+    # every failed attempt while the server was down (the message typed meanwhile made
+    # one more) raised the bound: the next attempt can come up to 30 s after the last.
+    expect(offline).to_contain_text("Sent", timeout=45000)
     expect(bubble(dialog, "Written during the outage")).to_be_visible()
     expect(dialog.get_by_text("Connection lost. Reconnecting…")).to_have_count(0)
     expect(say(dialog, "After the restart")).to_contain_text("Sent")

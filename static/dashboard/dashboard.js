@@ -21,6 +21,15 @@
     return data["notify" + way.charAt(0).toUpperCase() + way.slice(1)] === "1";
   }
 
+  // After a restart, reconnect within seconds: full jitter, the bound doubling from 1 s up
+  // to 10 s (the ws extension's own goes to 64 s, a minute of "Reconnecting…" for an
+  // agent; agents are few, so coming back sooner costs the server little).
+  if (window.htmx) {
+    window.htmx.config.wsReconnectDelay = function (retries) {
+      return 250 + Math.random() * Math.min(10000, 1000 * Math.pow(2, retries));
+    };
+  }
+
   function socketName(elt) {
     var host = elt && elt.closest ? elt.closest("[data-socket]") : null;
     return host ? host.getAttribute("data-socket") : null;
