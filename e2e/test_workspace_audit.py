@@ -69,7 +69,10 @@ def sign_in(
 
 
 def serious_violations(page: Page) -> list[str]:
-    """axe-core's serious and critical findings, one line per rule and element."""
+    """axe-core's serious and critical findings, one line per rule and element. After a
+    form post the new page's elements can be visible before its stylesheet has loaded
+    (axe once read the dark theme's unstyled #9e9eff links on white): wait for it."""
+    page.wait_for_load_state("load")
     page.evaluate(AXE)
     results: dict[str, Any] = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
     return [
