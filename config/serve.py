@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+from collections.abc import Mapping
 
 SERVER_FLAGS = [
     "--websocket-max-message-size",
@@ -30,7 +31,7 @@ SERVER_FLAGS = [
 ]
 
 
-def choose_event_loop(environ: dict[str, str] | os._Environ[str]) -> str:
+def choose_event_loop(environ: Mapping[str, str]) -> str:
     """Set the event loop policy daphne's loop will come from; returns its name. Must run
     before ``daphne.server`` is imported (it makes its loop at import)."""
     wanted = environ.get("PARLEY_EVENT_LOOP", "uvloop").strip().lower()
